@@ -1,0 +1,1 @@
+"""Optimization for deep learning: the book's computational library."""
