@@ -10,7 +10,7 @@ BIN    := $(VENV)/bin
 BOOK_OUT := _build
 TEST_OUT := _build/test
 JB_STRICT := -n -W --keep-going
-NBVAL_TIMEOUT := 300
+NBVAL_TIMEOUT := 120
 export NUMBA_DISABLE_PERFORMANCE_WARNINGS := 1
 export PYDEVD_DISABLE_FILE_VALIDATION := 1
 
