@@ -73,7 +73,7 @@ test: lint unit nbval test-build browser
 	@echo "All checks passed."
 
 lint: setup
-	$(BIN)/ruff check lib tests benchmarks chapters
+	$(BIN)/ruff check lib tests benchmarks chapters tools
 
 unit: setup
 	$(BIN)/python -m pytest tests --ignore=tests/browser -q

@@ -459,7 +459,7 @@ def two_minima() -> Landscape:
 
     A deep well near :math:`(-1, 0)` (global minimum) and a shallow one near :math:`(1, 0)`
     (local). The minimisers have no closed form: they are found by Newton's method from the
-    seeds :math:`(\mp 1, 0)` (:func:`_newton_polish`), global first. Start :math:`(1.5, 0.5)`
+    seeds :math:`(\mp 1, 0)` (a few Newton steps), global first. Start :math:`(1.5, 0.5)`
     lies in the shallow well's basin, where plain GD settles in the local minimum.
     """
     params = _readonly([2.0, 1.0, 6.0, -1.0, 0.2])
@@ -495,8 +495,9 @@ def saddle() -> Landscape:
     )
 
 
-#: The plateau's data: inputs u_i and the logistic unit (w, b) that generated the targets.
+#: Inputs :math:`u_i` of the plateau's data set.
 PLATEAU_INPUTS = (-2.0, -1.0, 0.0, 1.0, 2.0)
+#: The logistic unit :math:`(w, b)` whose outputs are the plateau's targets.
 PLATEAU_TRUTH = (1.5, -0.5)
 
 

@@ -1,0 +1,23 @@
+"""quote() prints the line nbval compares and returns the value unchanged."""
+
+import pytest
+
+from optbook.report import quote
+
+
+def test_quote_prints_six_significant_digits_and_returns_the_value(capsys):
+    value = 2.0 / 3.0
+    assert quote("rate", value) is value
+    assert capsys.readouterr().out == "rate = 0.666667\n"
+
+
+def test_quote_prints_integers_exactly_and_honours_a_format(capsys):
+    quote("steps", 1459)
+    quote("bound", 0.02, ".3f")
+    quote("kappa", float("inf"))
+    assert capsys.readouterr().out == "steps = 1459\nbound = 0.020\nkappa = inf\n"
+
+
+def test_quote_rejects_a_name_the_prose_cannot_use():
+    with pytest.raises(ValueError, match="name must be a Python identifier"):
+        quote("learning rate", 0.1)
