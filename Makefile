@@ -66,7 +66,9 @@ invalidate-stale-cache:
 # --- the two commands -------------------------------------------------------------------------
 
 book: setup invalidate-stale-cache
-	$(BIN)/jupyter-book build . --path-output . $(JB_STRICT)
+	@# Sphinx does not overwrite a static file that exists: start _static afresh.
+	rm -rf $(BOOK_OUT)/html/_static
+	$(BIN)/jupyter-book build . $(JB_STRICT)
 	@echo "Open $(BOOK_OUT)/html/index.html"
 
 test: lint unit nbval test-build browser
