@@ -6,8 +6,8 @@ After editing a chapter, run
 
     .venv/bin/python tools/store_checked_outputs.py chapters/<name>.ipynb
 
-to execute it top to bottom and keep the checked cells' outputs (execution counts and all other
-outputs are cleared, so diffs stay small).
+to execute it top to bottom and keep the checked cells' outputs, numbered 1, 2, ... (all other
+outputs and execution counts are cleared, so diffs stay small).
 """
 
 import argparse
@@ -33,13 +33,12 @@ def store_checked_outputs(path: Path, timeout: int = 120) -> int:
     for cell in notebook.cells:
         if cell.cell_type != "code":
             continue
-        cell.execution_count = None
         if is_checked(cell):
+            # nbval treats a stored output without an execution count as never run.
             checked += 1
-            for output in cell.outputs:
-                if "execution_count" in output:
-                    output["execution_count"] = None
+            cell.execution_count = checked
         else:
+            cell.execution_count = None
             cell.outputs = []
     notebook.metadata.pop("widgets", None)
     nbformat.write(notebook, path)
