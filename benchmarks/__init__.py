@@ -1,0 +1,1 @@
+"""Speed and latency measurements of optbook, printed as ratios: ``python -m benchmarks``."""

@@ -1,0 +1,32 @@
+"""Run every benchmark, print the table and write it to _build/bench/results.json."""
+
+import json
+import platform
+from pathlib import Path
+
+from benchmarks import bench_adam, bench_coldstart, bench_sweep, bench_trajectory
+
+RESULTS = Path(__file__).resolve().parents[1] / "_build" / "bench" / "results.json"
+
+
+def fmt(value):
+    return "-" if value is None else f"{value:.4g}"
+
+
+def main():
+    rows = []
+    for module in (bench_trajectory, bench_sweep, bench_adam, bench_coldstart):
+        rows += module.run()
+    width = max(len(r["figure"]) for r in rows)
+    print(f"{'figure':<{width}}  {'goal':<27}  {'measured':>9}  {'ratio':>8}  unit")
+    for r in rows:
+        print(f"{r['figure']:<{width}}  {r['goal']:<27}  {fmt(r['measured']):>9}  "
+              f"{fmt(r['ratio']):>8}  {r['unit']}")
+    RESULTS.parent.mkdir(parents=True, exist_ok=True)
+    RESULTS.write_text(json.dumps({"machine": platform.processor() or platform.machine(),
+                                   "results": rows}, indent=1))
+    print(f"written: {RESULTS}")
+
+
+if __name__ == "__main__":
+    main()

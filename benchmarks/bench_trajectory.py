@@ -1,0 +1,120 @@
+"""2-D trajectory step: numba against a plain-NumPy loop and against the dependency chain.
+
+The loop-carried chain of one step runs through the coordinates x: the gradient of the
+quadratic (x - c, a multiply and an add), the update, and for Adam a square root and two
+divisions. Its length in operations (counted below per rule) times the latency of each
+operation, measured here with dependent chains, is the bound no implementation can beat.
+"""
+
+import math
+
+import numpy as np
+from numba import njit
+
+from benchmarks.common import best_time, row
+from optbook import landscapes, optimizers
+from optbook.run import trajectory
+
+STEPS = 200_000
+NUMPY_STEPS = 10_000
+
+
+@njit(cache=True)
+def _chain_mul_add(n, a, b):
+    x = 1.0
+    for _ in range(n):
+        x = x * a + b
+    return x
+
+
+@njit(cache=True)
+def _chain_div(n, a):
+    x = 1.5
+    for _ in range(n):
+        x = a / x
+    return x
+
+
+@njit(cache=True)
+def _chain_sqrt_add(n):
+    x = 2.0
+    for _ in range(n):
+        x = math.sqrt(x) + 1.0
+    return x
+
+
+def latencies(n=2_000_000):
+    """Seconds per dependent add/multiply, division and square root on this machine."""
+    op = best_time(lambda: _chain_mul_add(n, 0.999999, 1e-7)) / (2 * n)
+    div = best_time(lambda: _chain_div(n, 2.0)) / n
+    sqrt = best_time(lambda: _chain_sqrt_add(n)) / n - op
+    return op, div, sqrt
+
+
+# chain per step, in (add/mul ops, divisions, square roots); see the module docstring
+CHAINS = {
+    "gd": (5, 0, 0),  # x - c, A d (mul, add), lr g, x - .
+    "momentum": (6, 0, 0),  # ... lr g, gamma v + ., x - v
+    "nesterov": (7, 0, 0),  # look - c, A d (2), lr g, v +, gamma v, x - gamma v
+    "adam": (9, 2, 1),  # grad (3), g g, (1-b2) ., + b2 v, sqrt, / rc, + eps, m / ., x - .
+}
+
+
+def numpy_loop(name, hessian, center, x0, steps, lr, gamma=0.9, b1=0.9, b2=0.999, eps=1e-8):
+    """The same runs as plain NumPy: one whole-array expression per formula, with records."""
+    x = x0.copy()
+    v = np.zeros(2)
+    m = np.zeros(2)
+    positions = np.empty((steps + 1, 2))
+    losses = np.empty(steps + 1)
+    for t in range(1, steps + 2):
+        d = x - center
+        g = hessian @ d
+        losses[t - 1] = 0.5 * d @ g
+        positions[t - 1] = x
+        if t == steps + 1:
+            break
+        if name == "gd":
+            x = x - lr * g
+        elif name == "momentum":
+            v = gamma * v + lr * g
+            x = x - v
+        elif name == "nesterov":
+            g = hessian @ (x - gamma * v - center)
+            v = gamma * v + lr * g
+            x = x - v
+        else:
+            m = b1 * m + (1 - b1) * g
+            v = b2 * v + (1 - b2) * g * g
+            x = x - lr * (m / (1 - b1**t)) / (np.sqrt(v / (1 - b2**t)) + eps)
+    return positions
+
+
+def run():
+    land = landscapes.quadratic([1.0, 10.0], angle=0.3, center=[1.0, 1.0])
+    hessian = land.hessian(np.zeros(2))
+    center = land.minimizers[0]
+    x0 = np.array([4.0, -3.0])
+    op, div, sqrt = latencies()
+    rows = [row("latency of a dependent add/mul", "-", op * 1e9, None, "ns")]
+    configs = {
+        "gd": optimizers.gd(0.01),
+        "momentum": optimizers.momentum(0.001, 0.9),
+        "nesterov": optimizers.nesterov(0.001, 0.9),
+        "adam": optimizers.adam(1e-3),
+    }
+    for name, opt in configs.items():
+        step = best_time(lambda opt=opt: trajectory(land, opt, x0, STEPS), repeats=3) / STEPS
+        numpy_step = best_time(
+            lambda name=name, opt=opt: numpy_loop(name, hessian, center, x0, NUMPY_STEPS, opt.lr),
+            repeats=2,
+        ) / NUMPY_STEPS
+        n_op, n_div, n_sqrt = CHAINS[name]
+        bound = n_op * op + n_div * div + n_sqrt * sqrt
+        rows.append(row(f"2-D {name} step", "within 1.3x of chain bound", step * 1e9,
+                        step / bound, "ns (ratio: step / chain bound)"))
+        rows.append(row(f"2-D {name} chain bound", "-", bound * 1e9, None, "ns"))
+        goal = ">= 300x" if name == "gd" else "-"
+        rows.append(row(f"2-D {name}: NumPy loop / numba", goal, numpy_step * 1e9,
+                        numpy_step / step, "ns per NumPy step (ratio: speed-up)"))
+    return rows

@@ -1,0 +1,606 @@
+r"""Update rules of first-order optimizers, each written once as a small numba kernel.
+
+Every rule is a kernel such as :func:`adam_update` that updates a 1-D float32 or float64 array of
+any length in place, so the same code moves a 2-D point on a landscape and the flattened
+parameters of a network. An :class:`Optimizer` describes a rule to numba as an integer ``code``
+plus a float64 ``hyper`` array; the jitted dispatchers :func:`gradient_point` and
+:func:`apply_step` branch on the code and call the one kernel of that rule.
+
+Conventions (the book's conventions appendix explains them):
+
+* gradient :math:`g_t` is taken at the current iterate, except look-ahead Nesterov;
+* the step counter :math:`t` starts at 1 and lives in ``scalars[0]``; powers such as
+  :math:`\beta_1^t` are running products kept in ``scalars`` (never ``**``), so a port of the
+  2-D rules to another language reproduces the iterates bit for bit;
+* :math:`\varepsilon` sits outside the square root as in PyTorch (AdaDelta: inside, as Zeiler);
+* the library's momentum is the *velocity* form :math:`v \leftarrow \gamma v + \eta g,\;
+  x \leftarrow x - v` (Sutskever et al. 2013, DD2424); the PyTorch form
+  :math:`b \leftarrow \mu b + g,\; x \leftarrow x - \eta b` is ``form="pytorch"``. With a
+  constant :math:`\eta` they give the same iterates (:math:`v = \eta b`); after a change of
+  :math:`\eta` they part ways.
+
+Why an integer code rather than first-class jitted functions: a jitted rule passed as an
+argument makes numba compile one specialisation of the whole trajectory kernel per rule (and per
+dtype), and numba does not cache such specialisations across processes. With an integer code
+there is one specialisation per dtype, cached on disk. Measured here (numba 0.68, 2 cores): the
+float64 trajectory kernel with all 13 rules compiles in about 11 to 13 s, and a fresh process
+with a warm cache imports optbook and runs its first trajectory in 0.9 s (``benchmarks/``).
+The first-class-function variant has not been timed yet; that comparison is still to do.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+
+import numpy as np
+from numba import njit
+
+GD = 0
+MOMENTUM = 1
+MOMENTUM_PYTORCH = 2
+NESTEROV = 3
+NESTEROV_REFORMULATED = 4
+DELTA_BAR_DELTA = 5
+ADAGRAD = 6
+RMSPROP = 7
+ADADELTA = 8
+ADAM = 9
+ADAMW = 10
+AMSGRAD = 11
+NADAM = 12
+
+NADAM_DECAY_BASE = 0.96
+"""Base of NAdam's momentum schedule :math:`\\mu_t = \\beta_1(1 - \\tfrac12\\,0.96^{t\\psi})`."""
+
+
+# --------------------------------------------------------------------------- kernels
+
+
+@njit(cache=True, error_model="numpy")
+def gd_update(x, g, lr):
+    r"""Gradient descent: :math:`x \leftarrow x - \eta g` (Cauchy 1847)."""
+    for i in range(x.size):
+        x[i] -= lr * g[i]
+
+
+@njit(cache=True, error_model="numpy")
+def momentum_update(x, g, v, lr, gamma):
+    r"""Heavy ball, velocity form (Polyak 1964; Sutskever et al. 2013).
+
+    .. math:: v \leftarrow \gamma v + \eta g, \qquad x \leftarrow x - v
+    """
+    for i in range(x.size):
+        v[i] = gamma * v[i] + lr * g[i]
+        x[i] -= v[i]
+
+
+@njit(cache=True, error_model="numpy")
+def momentum_pytorch_update(x, g, b, lr, mu):
+    r"""Heavy ball, PyTorch form (``torch.optim.SGD``, no dampening).
+
+    .. math:: b \leftarrow \mu b + g, \qquad x \leftarrow x - \eta b
+    """
+    for i in range(x.size):
+        b[i] = mu * b[i] + g[i]
+        x[i] -= lr * b[i]
+
+
+@njit(cache=True, error_model="numpy")
+def nesterov_reformulated_update(x, g, v, lr, gamma):
+    r"""Nesterov momentum in the reformulated form (Bengio et al. 2012; Sutskever et al. 2013).
+
+    With :math:`y = x - \gamma v` the look-ahead point, the look-ahead iteration becomes one
+    with the gradient at the iterate itself:
+
+    .. math:: v \leftarrow \gamma v + \eta g(y), \qquad y \leftarrow y - \gamma v - \eta g(y)
+
+    (PyTorch's ``nesterov=True`` is the same rule with :math:`v = \eta b`.)
+    """
+    for i in range(x.size):
+        step = lr * g[i]
+        v[i] = gamma * v[i] + step
+        x[i] -= gamma * v[i] + step
+
+
+@njit(cache=True, error_model="numpy")
+def delta_bar_delta_update(x, g, rates, bar, kappa, phi, theta, scale):
+    r"""Delta-bar-delta: one learning rate per coordinate (Jacobs 1988).
+
+    .. math::
+        \epsilon_i \leftarrow \begin{cases}
+            \epsilon_i + \kappa & \bar\delta_i g_i > 0\\
+            (1-\phi)\,\epsilon_i & \bar\delta_i g_i < 0\\
+            \epsilon_i & \text{otherwise}\end{cases},\quad
+        x_i \leftarrow x_i - s\,\epsilon_i g_i,\quad
+        \bar\delta_i \leftarrow (1-\theta) g_i + \theta\bar\delta_i
+
+    The rates change first, from the sign of the previous averaged gradient against the new
+    gradient; ``scale`` is the schedule's factor :math:`\eta_t/\eta_0` (1 without a schedule).
+    """
+    for i in range(x.size):
+        agreement = bar[i] * g[i]
+        if agreement > 0.0:
+            rates[i] += kappa
+        elif agreement < 0.0:
+            rates[i] *= 1.0 - phi
+        x[i] -= scale * rates[i] * g[i]
+        bar[i] = (1.0 - theta) * g[i] + theta * bar[i]
+
+
+@njit(cache=True, error_model="numpy")
+def adagrad_update(x, g, r, lr, eps):
+    r"""AdaGrad (Duchi, Hazan & Singer 2011), :math:`\varepsilon` outside the root as PyTorch.
+
+    .. math:: r \leftarrow r + g^2, \qquad x \leftarrow x - \frac{\eta\, g}{\sqrt{r} + \varepsilon}
+    """
+    for i in range(x.size):
+        r[i] += g[i] * g[i]
+        x[i] -= lr * g[i] / (math.sqrt(r[i]) + eps)
+
+
+@njit(cache=True, error_model="numpy")
+def rmsprop_update(x, g, s, lr, rho, eps):
+    r"""RMSProp (Hinton, Coursera lecture 6e, 2012), :math:`\varepsilon` outside as PyTorch.
+
+    .. math:: s \leftarrow \rho s + (1-\rho) g^2, \qquad
+              x \leftarrow x - \frac{\eta\, g}{\sqrt{s} + \varepsilon}
+    """
+    for i in range(x.size):
+        s[i] = rho * s[i] + (1.0 - rho) * (g[i] * g[i])
+        x[i] -= lr * g[i] / (math.sqrt(s[i]) + eps)
+
+
+@njit(cache=True, error_model="numpy")
+def adadelta_update(x, g, s, u, lr, rho, eps):
+    r"""AdaDelta (Zeiler 2012), :math:`\varepsilon` inside the roots as in the paper and PyTorch.
+
+    .. math::
+        s \leftarrow \rho s + (1-\rho) g^2,\quad
+        \Delta = \frac{\sqrt{u + \varepsilon}}{\sqrt{s + \varepsilon}}\, g,\quad
+        u \leftarrow \rho u + (1-\rho)\Delta^2,\quad
+        x \leftarrow x - \eta\Delta
+    """
+    for i in range(x.size):
+        s[i] = rho * s[i] + (1.0 - rho) * (g[i] * g[i])
+        delta = math.sqrt(u[i] + eps) / math.sqrt(s[i] + eps) * g[i]
+        u[i] = rho * u[i] + (1.0 - rho) * (delta * delta)
+        x[i] -= lr * delta
+
+
+@njit(cache=True, error_model="numpy")
+def adam_update(x, g, m, v, lr, beta1, beta2, eps, beta1_t, beta2_t):
+    r"""Adam (Kingma & Ba 2015), :math:`\varepsilon` outside the root as PyTorch.
+
+    .. math::
+        m \leftarrow \beta_1 m + (1-\beta_1) g,\quad
+        v \leftarrow \beta_2 v + (1-\beta_2) g^2,\quad
+        x \leftarrow x - \eta\,\frac{m/(1-\beta_1^t)}{\sqrt{v/(1-\beta_2^t)} + \varepsilon}
+
+    ``beta1_t`` and ``beta2_t`` are :math:`\beta_1^t, \beta_2^t` for the current step.
+    """
+    step_size = lr / (1.0 - beta1_t)
+    root_correction = math.sqrt(1.0 - beta2_t)
+    for i in range(x.size):
+        m[i] = beta1 * m[i] + (1.0 - beta1) * g[i]
+        v[i] = beta2 * v[i] + (1.0 - beta2) * (g[i] * g[i])
+        x[i] -= step_size * m[i] / (math.sqrt(v[i]) / root_correction + eps)
+
+
+@njit(cache=True, error_model="numpy")
+def amsgrad_update(x, g, m, v, v_max, lr, beta1, beta2, eps, beta1_t, beta2_t):
+    r"""AMSGrad (Reddi, Kale & Kumar 2018) as PyTorch's ``Adam(amsgrad=True)``.
+
+    .. math::
+        \hat v_{\max} \leftarrow \max(\hat v_{\max}, v),\quad
+        x \leftarrow x - \eta\,\frac{m/(1-\beta_1^t)}{\sqrt{\hat v_{\max}/(1-\beta_2^t)}
+        + \varepsilon}
+
+    with :math:`m, v` as in Adam. Like PyTorch, the running maximum is taken over the
+    uncorrected :math:`v` and divided by the current bias correction.
+    """
+    step_size = lr / (1.0 - beta1_t)
+    root_correction = math.sqrt(1.0 - beta2_t)
+    for i in range(x.size):
+        m[i] = beta1 * m[i] + (1.0 - beta1) * g[i]
+        v[i] = beta2 * v[i] + (1.0 - beta2) * (g[i] * g[i])
+        v_max[i] = max(v_max[i], v[i])
+        x[i] -= step_size * m[i] / (math.sqrt(v_max[i]) / root_correction + eps)
+
+
+@njit(cache=True, error_model="numpy")
+def decoupled_weight_decay(x, lr, weight_decay):
+    r"""AdamW's decoupled decay (Loshchilov & Hutter 2019): :math:`x \leftarrow (1-\eta\lambda)x`.
+    """
+    factor = 1.0 - lr * weight_decay
+    for i in range(x.size):
+        x[i] *= factor
+
+
+@njit(cache=True, error_model="numpy")
+def nadam_update(x, g, m, v, lr, beta1, beta2, eps, mu_t, mu_next, mu_prod, beta2_t):
+    r"""NAdam (Dozat 2016) as PyTorch's ``NAdam`` with momentum decay.
+
+    .. math::
+        \mu_t = \beta_1\bigl(1 - \tfrac12\, 0.96^{t\psi}\bigr),\quad
+        m \leftarrow \beta_1 m + (1-\beta_1) g,\quad
+        v \leftarrow \beta_2 v + (1-\beta_2) g^2,\\
+        x \leftarrow x - \frac{\eta}{\sqrt{v/(1-\beta_2^t)} + \varepsilon}
+        \Bigl(\frac{(1-\mu_t)\, g}{1 - \prod_{s\le t}\mu_s}
+        + \frac{\mu_{t+1}\, m}{1 - \prod_{s\le t+1}\mu_s}\Bigr)
+
+    ``mu_prod`` is :math:`\prod_{s\le t}\mu_s` including the current step.
+    """
+    g_coef = lr * (1.0 - mu_t) / (1.0 - mu_prod)
+    m_coef = lr * mu_next / (1.0 - mu_prod * mu_next)
+    for i in range(x.size):
+        m[i] = beta1 * m[i] + (1.0 - beta1) * g[i]
+        v[i] = beta2 * v[i] + (1.0 - beta2) * (g[i] * g[i])
+        denom = math.sqrt(v[i] / (1.0 - beta2_t)) + eps
+        x[i] -= g_coef * g[i] / denom + m_coef * m[i] / denom
+
+
+# --------------------------------------------------------------------------- dispatchers
+
+
+@njit(cache=True)
+def gradient_point(code, hyper, x, state, out):
+    """Write into ``out`` where the gradient of this step is taken.
+
+    That is ``x`` itself for every rule except look-ahead Nesterov, whose point is
+    :math:`x - \\gamma v`.
+    """
+    if code == NESTEROV:
+        gamma = hyper[1]
+        v = state[0]
+        for i in range(x.size):
+            out[i] = x[i] - gamma * v[i]
+    else:
+        for i in range(x.size):
+            out[i] = x[i]
+
+
+@njit(cache=True)
+def apply_step_rows(code, hyper, lr, x, g, s0, s1, s2, scalars):
+    """:func:`apply_step` with the state rows passed separately (unused rows: any array).
+
+    Hot loops take the rows once, outside the loop: slicing ``s0`` inside it would create
+    a reference-counted view every step.
+    """
+    scalars[0] += 1.0
+    if code == GD:
+        gd_update(x, g, lr)
+    elif code == MOMENTUM or code == NESTEROV:
+        momentum_update(x, g, s0, lr, hyper[1])
+    elif code == MOMENTUM_PYTORCH:
+        momentum_pytorch_update(x, g, s0, lr, hyper[1])
+    elif code == NESTEROV_REFORMULATED:
+        nesterov_reformulated_update(x, g, s0, lr, hyper[1])
+    elif code == DELTA_BAR_DELTA:
+        scale = 1.0 if lr == hyper[0] else lr / hyper[0]
+        delta_bar_delta_update(x, g, s0, s1, hyper[1], hyper[2], hyper[3], scale)
+    elif code == ADAGRAD:
+        adagrad_update(x, g, s0, lr, hyper[1])
+    elif code == RMSPROP:
+        rmsprop_update(x, g, s0, lr, hyper[1], hyper[2])
+    elif code == ADADELTA:
+        adadelta_update(x, g, s0, s1, lr, hyper[1], hyper[2])
+    elif code == ADAM or code == ADAMW:
+        scalars[1] *= hyper[1]
+        scalars[2] *= hyper[2]
+        if code == ADAMW:
+            decoupled_weight_decay(x, lr, hyper[4])
+        adam_update(x, g, s0, s1, lr, hyper[1], hyper[2], hyper[3],
+                    scalars[1], scalars[2])
+    elif code == AMSGRAD:
+        scalars[1] *= hyper[1]
+        scalars[2] *= hyper[2]
+        amsgrad_update(x, g, s0, s1, s2, lr, hyper[1], hyper[2], hyper[3],
+                       scalars[1], scalars[2])
+    elif code == NADAM:
+        beta1 = hyper[1]
+        decay_factor = hyper[5]
+        scalars[1] *= hyper[2]
+        scalars[2] *= decay_factor
+        mu_t = beta1 * (1.0 - 0.5 * scalars[2])
+        mu_next = beta1 * (1.0 - 0.5 * scalars[2] * decay_factor)
+        scalars[3] *= mu_t
+        nadam_update(x, g, s0, s1, lr, beta1, hyper[2], hyper[3], mu_t, mu_next,
+                     scalars[3], scalars[1])
+
+
+@njit(cache=True)
+def state_rows(state, x):
+    """The first three rows of ``state``, with ``x`` standing in for rows a rule does not have."""
+    n = state.shape[0]
+    return (state[0] if n > 0 else x), (state[1] if n > 1 else x), (state[2] if n > 2 else x)
+
+
+@njit(cache=True)
+def apply_step(code, hyper, lr, x, g, state, scalars):
+    """Advance ``x``, ``state`` and ``scalars`` by one step of rule ``code`` with rate ``lr``.
+
+    ``g`` is the gradient at :func:`gradient_point`; ``lr`` the scheduled learning rate of this
+    step; ``scalars[0]`` counts steps (1 after the first step).
+    """
+    s0, s1, s2 = state_rows(state, x)
+    apply_step_rows(code, hyper, lr, x, g, s0, s1, s2, scalars)
+
+
+# --------------------------------------------------------------------------- validation
+
+
+def _finite(name, value):
+    try:
+        value = float(value)
+    except (TypeError, ValueError):
+        raise ValueError(f"{name} must be a real number, got {value!r}") from None
+    if not math.isfinite(value):
+        raise ValueError(f"{name} must be finite, got {value!r}")
+    return value
+
+
+def _non_negative(name, value):
+    value = _finite(name, value)
+    if value < 0.0:
+        raise ValueError(f"{name} must be >= 0, got {value!r}")
+    return value
+
+
+def _positive(name, value):
+    value = _finite(name, value)
+    if value <= 0.0:
+        raise ValueError(f"{name} must be > 0, got {value!r}")
+    return value
+
+
+def _unit_interval(name, value):
+    value = _finite(name, value)
+    if not 0.0 <= value < 1.0:
+        raise ValueError(f"{name} must be in [0, 1), got {value!r}")
+    return value
+
+
+def _closed_unit_interval(name, value):
+    value = _finite(name, value)
+    if not 0.0 <= value <= 1.0:
+        raise ValueError(f"{name} must be in [0, 1], got {value!r}")
+    return value
+
+
+# --------------------------------------------------------------------------- Optimizer
+
+
+@dataclass(frozen=True, eq=False)
+class Optimizer:
+    """An update rule with validated hyper-parameters, as numba sees it.
+
+    ``hyper`` packs the float hyper-parameters in the order of ``hyper_names`` (``lr`` first);
+    they are also readable as attributes (``opt.lr``, ``opt.gamma``). ``form`` tells the two
+    conventions of momentum and Nesterov apart. Build one with the constructors of this module
+    (:func:`gd`, :func:`adam`, ...) or :func:`get`.
+    """
+
+    name: str
+    code: int
+    hyper_names: tuple
+    hyper: np.ndarray
+    n_state: int
+    n_scalars: int
+    form: str | None = None
+
+    def __getattr__(self, attr):
+        names = object.__getattribute__(self, "hyper_names")
+        if attr in names:
+            return float(object.__getattribute__(self, "hyper")[names.index(attr)])
+        raise AttributeError(attr)
+
+    @property
+    def params(self) -> dict:
+        """The constructor's keyword arguments that rebuild this optimizer."""
+        params = {key: getattr(self, key) for key in _CONSTRUCTOR_PARAMS[self.name]}
+        if self.form is not None:
+            params["form"] = self.form
+        return params
+
+    def with_params(self, **changes) -> Optimizer:
+        """A validated copy with some hyper-parameters changed."""
+        unknown = set(changes) - set(self.params)
+        if unknown:
+            raise ValueError(
+                f"unknown parameter(s) {sorted(unknown)} for {self.name}; "
+                f"known: {sorted(self.params)}"
+            )
+        return get(self.name, **{**self.params, **changes})
+
+    def init_state(self, dim: int, dtype=np.float64):
+        """Fresh state ``(n_state, dim)`` of ``dtype`` and scalars ``(n_scalars,)`` float64.
+
+        ``scalars[0]`` is the step counter (0 before the first step); the running products
+        (:math:`\\beta^t`) start at 1. Delta-bar-delta's per-coordinate rates start at ``lr``.
+        """
+        state = np.zeros((self.n_state, dim), dtype=dtype)
+        scalars = np.ones(self.n_scalars)
+        scalars[0] = 0.0
+        if self.code == DELTA_BAR_DELTA:
+            state[0] = self.hyper[0]
+        return state, scalars
+
+    def __repr__(self):
+        return f"{self.name}({', '.join(f'{k}={v!r}' for k, v in self.params.items())})"
+
+
+def _make(name, code, n_state, n_scalars, form=None, **hyper):
+    values = np.array(list(hyper.values()), dtype=np.float64)
+    values.setflags(write=False)
+    return Optimizer(name, code, tuple(hyper), values, n_state, n_scalars, form)
+
+
+def gd(lr: float) -> Optimizer:
+    r"""Gradient descent :math:`x \leftarrow x - \eta g`. ``lr`` :math:`\eta \ge 0`."""
+    return _make("gd", GD, 0, 1, lr=_non_negative("lr", lr))
+
+
+def momentum(lr: float, gamma: float = 0.9, form: str = "velocity") -> Optimizer:
+    r"""Heavy-ball momentum (Polyak 1964).
+
+    ``form="velocity"`` (default; Sutskever et al. 2013, DD2424):
+    :math:`v \leftarrow \gamma v + \eta g,\ x \leftarrow x - v`.
+    ``form="pytorch"``: :math:`b \leftarrow \gamma b + g,\ x \leftarrow x - \eta b`.
+    ``gamma`` = 0.9 is the customary default (Sutskever et al. 2013 use 0.9 to 0.999).
+    """
+    lr = _non_negative("lr", lr)
+    gamma = _unit_interval("gamma", gamma)
+    forms = {"velocity": MOMENTUM, "pytorch": MOMENTUM_PYTORCH}
+    if form not in forms:
+        raise ValueError(f"form must be one of {sorted(forms)}, got {form!r}")
+    return _make("momentum", forms[form], 1, 1, form, lr=lr, gamma=gamma)
+
+
+def nesterov(lr: float, gamma: float = 0.9, form: str = "lookahead") -> Optimizer:
+    r"""Nesterov accelerated gradient (Nesterov 1983; Sutskever et al. 2013), velocity form.
+
+    ``form="lookahead"``: :math:`v \leftarrow \gamma v + \eta\nabla f(x - \gamma v),\
+    x \leftarrow x - v`.
+    ``form="reformulated"`` (Bengio et al. 2012): the same iteration written for the
+    look-ahead point :math:`y = x - \gamma v`, gradient at the iterate:
+    :math:`v \leftarrow \gamma v + \eta g,\ y \leftarrow y - \gamma v - \eta g`.
+    Both start from :math:`v = 0`, so their iterates are related by :math:`y_t = x_t - \gamma v_t`.
+    """
+    lr = _non_negative("lr", lr)
+    gamma = _unit_interval("gamma", gamma)
+    forms = {"lookahead": NESTEROV, "reformulated": NESTEROV_REFORMULATED}
+    if form not in forms:
+        raise ValueError(f"form must be one of {sorted(forms)}, got {form!r}")
+    return _make("nesterov", forms[form], 1, 1, form, lr=lr, gamma=gamma)
+
+
+def delta_bar_delta(
+    lr: float, kappa: float = 1e-3, phi: float = 0.1, theta: float = 0.7
+) -> Optimizer:
+    r"""Delta-bar-delta (Jacobs 1988, *Neural Networks* 1(4):295-307).
+
+    Each coordinate's rate starts at ``lr`` (> 0), grows by ``kappa`` (>= 0) while the new
+    gradient agrees in sign with the average :math:`\bar\delta`, shrinks by the factor
+    :math:`1-\phi` (``phi`` in [0, 1]) when it disagrees; :math:`\bar\delta` averages gradients
+    with weight ``theta`` in [0, 1). Jacobs tuned :math:`\kappa, \phi, \theta` per problem; the
+    defaults here are the book's choice for 2-D landscapes, not a published standard.
+    """
+    return _make(
+        "delta_bar_delta", DELTA_BAR_DELTA, 2, 1,
+        lr=_positive("lr", lr),
+        kappa=_non_negative("kappa", kappa),
+        phi=_closed_unit_interval("phi", phi),
+        theta=_unit_interval("theta", theta),
+    )
+
+
+def adagrad(lr: float = 1e-2, eps: float = 1e-10) -> Optimizer:
+    """AdaGrad (Duchi et al. 2011). Defaults ``lr=1e-2, eps=1e-10`` as ``torch.optim.Adagrad``."""
+    return _make("adagrad", ADAGRAD, 1, 1, lr=_non_negative("lr", lr), eps=_positive("eps", eps))
+
+
+def rmsprop(lr: float = 1e-2, rho: float = 0.99, eps: float = 1e-8) -> Optimizer:
+    """RMSProp (Hinton 2012). Defaults ``lr=1e-2, rho=0.99, eps=1e-8`` as ``torch.optim.RMSprop``
+    (where ``rho`` is called ``alpha``); Hinton's lecture suggests ``rho=0.9, lr=1e-3``."""
+    return _make(
+        "rmsprop", RMSPROP, 1, 1,
+        lr=_non_negative("lr", lr), rho=_unit_interval("rho", rho), eps=_positive("eps", eps),
+    )
+
+
+def adadelta(lr: float = 1.0, rho: float = 0.9, eps: float = 1e-6) -> Optimizer:
+    """AdaDelta (Zeiler 2012). Defaults ``lr=1, rho=0.9, eps=1e-6`` as ``torch.optim.Adadelta``
+    (Zeiler's paper has no learning rate, i.e. ``lr=1``, and uses ``rho=0.95``)."""
+    return _make(
+        "adadelta", ADADELTA, 2, 1,
+        lr=_non_negative("lr", lr), rho=_unit_interval("rho", rho), eps=_positive("eps", eps),
+    )
+
+
+def _adam_hyper(lr, beta1, beta2, eps):
+    return dict(
+        lr=_non_negative("lr", lr),
+        beta1=_unit_interval("beta1", beta1),
+        beta2=_unit_interval("beta2", beta2),
+        eps=_positive("eps", eps),
+    )
+
+
+def adam(lr: float = 1e-3, beta1: float = 0.9, beta2: float = 0.999, eps: float = 1e-8):
+    """Adam (Kingma & Ba 2015). Defaults as the paper and ``torch.optim.Adam``."""
+    return _make("adam", ADAM, 2, 3, **_adam_hyper(lr, beta1, beta2, eps))
+
+
+def adamw(
+    lr: float = 1e-3, beta1: float = 0.9, beta2: float = 0.999, eps: float = 1e-8,
+    weight_decay: float = 1e-2,
+) -> Optimizer:
+    r"""AdamW (Loshchilov & Hutter 2019): :math:`x \leftarrow (1-\eta\lambda)x`, then Adam.
+
+    Defaults as ``torch.optim.AdamW`` (``weight_decay=1e-2``, >= 0).
+    """
+    hyper = _adam_hyper(lr, beta1, beta2, eps)
+    hyper["weight_decay"] = _non_negative("weight_decay", weight_decay)
+    return _make("adamw", ADAMW, 2, 3, **hyper)
+
+
+def amsgrad(lr: float = 1e-3, beta1: float = 0.9, beta2: float = 0.999, eps: float = 1e-8):
+    """AMSGrad (Reddi et al. 2018) as ``torch.optim.Adam(amsgrad=True)``; defaults as Adam."""
+    return _make("amsgrad", AMSGRAD, 3, 3, **_adam_hyper(lr, beta1, beta2, eps))
+
+
+def nadam(
+    lr: float = 2e-3, beta1: float = 0.9, beta2: float = 0.999, eps: float = 1e-8,
+    momentum_decay: float = 4e-3,
+) -> Optimizer:
+    r"""NAdam (Dozat 2016) as ``torch.optim.NAdam``, including its defaults.
+
+    ``momentum_decay`` :math:`\psi \ge 0` sets :math:`\mu_t = \beta_1(1-\tfrac12 0.96^{t\psi})`.
+    The power :math:`0.96^{t\psi}` is a running product of the constant :math:`0.96^\psi`
+    (stored as the last hyper-parameter ``decay_factor``), so it differs from PyTorch's ``pow``
+    in the last bits only.
+    """
+    hyper = _adam_hyper(lr, beta1, beta2, eps)
+    hyper["momentum_decay"] = _non_negative("momentum_decay", momentum_decay)
+    hyper["decay_factor"] = NADAM_DECAY_BASE ** hyper["momentum_decay"]
+    return _make("nadam", NADAM, 2, 4, **hyper)
+
+
+_CONSTRUCTORS = {
+    "gd": gd,
+    "momentum": momentum,
+    "nesterov": nesterov,
+    "delta_bar_delta": delta_bar_delta,
+    "adagrad": adagrad,
+    "rmsprop": rmsprop,
+    "adadelta": adadelta,
+    "adam": adam,
+    "adamw": adamw,
+    "amsgrad": amsgrad,
+    "nadam": nadam,
+}
+
+_CONSTRUCTOR_PARAMS = {
+    "gd": ("lr",),
+    "momentum": ("lr", "gamma"),
+    "nesterov": ("lr", "gamma"),
+    "delta_bar_delta": ("lr", "kappa", "phi", "theta"),
+    "adagrad": ("lr", "eps"),
+    "rmsprop": ("lr", "rho", "eps"),
+    "adadelta": ("lr", "rho", "eps"),
+    "adam": ("lr", "beta1", "beta2", "eps"),
+    "adamw": ("lr", "beta1", "beta2", "eps", "weight_decay"),
+    "amsgrad": ("lr", "beta1", "beta2", "eps"),
+    "nadam": ("lr", "beta1", "beta2", "eps", "momentum_decay"),
+}
+
+NAMES = tuple(_CONSTRUCTORS)
+"""The names :func:`get` knows."""
+
+
+def get(name: str, **kwargs) -> Optimizer:
+    """The optimizer called ``name`` (one of :data:`NAMES`) with keyword hyper-parameters."""
+    if name not in _CONSTRUCTORS:
+        raise ValueError(f"unknown optimizer {name!r}; known: {', '.join(NAMES)}")
+    return _CONSTRUCTORS[name](**kwargs)
