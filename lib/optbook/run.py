@@ -52,7 +52,7 @@ class Trajectory(NamedTuple):
     diverged_at: int | None
     """Index of the first iterate that was non-finite or beyond ``bound``, else ``None``."""
     steps_run: int
-    """Steps whose result is recorded: ``len(positions) - 1``."""
+    """Number of steps whose result is recorded, ``len(positions) - 1``."""
 
 
 class Sweep(NamedTuple):
