@@ -78,7 +78,7 @@ lint: setup
 	$(BIN)/ruff check lib tests benchmarks chapters tools
 
 unit: setup
-	$(BIN)/python -m pytest tests --ignore=tests/browser -q
+	$(BIN)/python -m pytest tests --ignore=tests/browser -q -p no:cacheprovider
 
 nbval: setup
 	$(BIN)/python -m pytest --nbval-lax --nbval-cell-timeout=$(NBVAL_TIMEOUT) \
@@ -90,7 +90,7 @@ test-build: setup
 	$(BIN)/jupyter-book build . --path-output $(TEST_OUT) $(JB_STRICT)
 
 browser: setup
-	$(BIN)/python -m pytest tests/browser -q --html-root $(TEST_OUT)/_build/html
+	$(BIN)/python -m pytest tests/browser -q -p no:cacheprovider --html-root $(TEST_OUT)/_build/html
 
 # --- the rest ---------------------------------------------------------------------------------
 
