@@ -4,7 +4,7 @@ import json
 import platform
 from pathlib import Path
 
-from benchmarks import bench_adam, bench_coldstart, bench_sweep, bench_trajectory
+from benchmarks import bench_adam, bench_coldstart, bench_sweep, bench_trajectory, bench_widgets
 
 RESULTS = Path(__file__).resolve().parents[1] / "_build" / "bench" / "results.json"
 
@@ -15,7 +15,7 @@ def fmt(value):
 
 def main():
     rows = []
-    for module in (bench_trajectory, bench_sweep, bench_adam, bench_coldstart):
+    for module in (bench_trajectory, bench_sweep, bench_adam, bench_coldstart, bench_widgets):
         rows += module.run()
     width = max(len(r["figure"]) for r in rows)
     print(f"{'figure':<{width}}  {'goal':<27}  {'measured':>9}  {'ratio':>8}  unit")

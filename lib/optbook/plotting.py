@@ -1,0 +1,341 @@
+r"""The book's one visual style, and the drawing functions every figure and explorer shares.
+
+Style
+-----
+* Colours come from the Okabe–Ito palette (M. Okabe, K. Ito, "Color Universal Design", 2008),
+  which stays distinguishable under the common colour-vision deficiencies. Each optimizer has
+  one fixed colour and line style (:data:`OPTIMIZER_STYLE`), so "momentum" is vermillion in
+  every chapter. The Adam family shares a hue and differs in dash.
+* One font scheme (:data:`FONT`): 10 pt labels, 9 pt ticks and legends, 11 pt titles. Figures
+  are :data:`WIDTH` inches wide at :data:`DPI` dots per inch, i.e. 700 px: the book's text
+  width, so a figure is shown at its natural size and its text at its nominal size.
+* Every axis is labelled; every figure with more than one line has a legend.
+
+Figures are plain :class:`matplotlib.figure.Figure` objects with an Agg canvas, made by
+:func:`subplots` without pyplot: nothing is shown behind the caller's back and nothing is
+left in pyplot's figure registry. Show one with ``display(fig)`` or :func:`png`.
+
+The drawing functions return the artists they create, so an explorer updates them in place
+(``set_data``, ``set_array``, ``set_text``) instead of drawing a new figure. Functions named
+``update_*`` are those in-place updates.
+"""
+
+from __future__ import annotations
+
+import io
+import math
+
+import matplotlib as mpl
+import numpy as np
+import PIL.Image
+from matplotlib.backends.backend_agg import FigureCanvasAgg
+from matplotlib.figure import Figure
+
+# --------------------------------------------------------------------------- style
+
+#: The Okabe–Ito palette.
+PALETTE = {
+    "black": "#000000",
+    "orange": "#E69F00",
+    "sky blue": "#56B4E9",
+    "bluish green": "#009E73",
+    "yellow": "#F0E442",
+    "blue": "#0072B2",
+    "vermillion": "#D55E00",
+    "reddish purple": "#CC79A7",
+}
+
+#: Colour and line style of each optimizer (names as in :data:`optbook.optimizers.NAMES`).
+OPTIMIZER_STYLE = {
+    "gd": (PALETTE["blue"], "-"),
+    "momentum": (PALETTE["vermillion"], "-"),
+    "nesterov": (PALETTE["bluish green"], "-"),
+    "delta_bar_delta": (PALETTE["black"], "--"),
+    "adagrad": (PALETTE["sky blue"], "-"),
+    "rmsprop": (PALETTE["orange"], "-"),
+    "adadelta": (PALETTE["orange"], "--"),
+    "adam": (PALETTE["reddish purple"], "-"),
+    "adamw": (PALETTE["reddish purple"], "--"),
+    "amsgrad": (PALETTE["reddish purple"], ":"),
+    "nadam": (PALETTE["reddish purple"], "-."),
+}
+
+#: Font sizes in points.
+FONT = {"label": 10, "tick": 9, "legend": 9, "title": 11, "note": 9}
+
+WIDTH = 7.0
+"""Figure width in inches (700 px at :data:`DPI`)."""
+DPI = 100
+
+#: Colour of level sets, and of what marks a minimiser.
+CONTOUR_CMAP = "Greys_r"
+MINIMIZER_COLOR = PALETTE["black"]
+
+#: Colour map of rate heat maps (perceptually uniform, colour-blind safe); cells that do not
+#: converge are drawn in :data:`NO_CONVERGENCE_COLOR`.
+RATE_CMAP = "viridis"
+NO_CONVERGENCE_COLOR = "#BBBBBB"
+
+
+def optimizer_style(name: str) -> tuple[str, str]:
+    """``(colour, line style)`` of the optimizer called ``name``."""
+    if name not in OPTIMIZER_STYLE:
+        raise ValueError(f"name must be one of {sorted(OPTIMIZER_STYLE)}, got {name!r}")
+    return OPTIMIZER_STYLE[name]
+
+
+def subplots(nrows=1, ncols=1, *, height=3.2, width=WIDTH, **kwargs):
+    """A new styled figure and its axes (as :meth:`Figure.subplots`, ``squeeze=True``).
+
+    The figure uses constrained layout and an Agg canvas; keyword arguments go to
+    :meth:`Figure.subplots` (e.g. ``gridspec_kw``).
+    """
+    fig = Figure(figsize=(width, height), dpi=DPI, layout="constrained")
+    FigureCanvasAgg(fig)
+    axes = fig.subplots(nrows, ncols, **kwargs)
+    for ax in np.atleast_1d(axes).ravel():
+        ax.tick_params(labelsize=FONT["tick"])
+    return fig, axes
+
+
+def label(ax, xlabel: str, ylabel: str, title: str | None = None):
+    """Label both axes (and optionally title) ``ax`` in the book's font sizes."""
+    ax.set_xlabel(xlabel, fontsize=FONT["label"])
+    ax.set_ylabel(ylabel, fontsize=FONT["label"])
+    if title is not None:
+        ax.set_title(title, fontsize=FONT["title"])
+
+
+def legend(ax, handles=None, **kwargs):
+    """A legend in the book's style (framed, small font); ``handles`` default to the labelled
+    artists of ``ax``."""
+    kwargs = {"fontsize": FONT["legend"], "framealpha": 0.9, **kwargs}
+    if handles is None:
+        return ax.legend(**kwargs)
+    return ax.legend(handles=handles, **kwargs)
+
+
+def figure_legend(fig, handles, ncols=4):
+    """One legend for the whole figure, in a row below its axes (so it hides no data)."""
+    return fig.legend(handles=handles, loc="outside lower center", ncols=ncols,
+                      fontsize=FONT["legend"], frameon=False)
+
+
+def freeze_layout(fig):
+    """Lay ``fig`` out once (constrained layout) and keep that layout for later draws.
+
+    Constrained layout re-solves on every draw, which costs more than drawing an explorer's
+    artists; an explorer calls this once its figure shows its default values.
+    """
+    fig.canvas.draw()
+    fig.set_layout_engine("none")
+
+
+def png(fig) -> bytes:
+    """The figure rendered as PNG bytes at :data:`DPI`."""
+    buffer = io.BytesIO()
+    fig.savefig(buffer, format="png", dpi=DPI)
+    return buffer.getvalue()
+
+
+def canvas_png(fig) -> bytes:
+    """The figure's Agg canvas as it was last drawn (including blitted artists, which
+    :func:`png` would leave out), as PNG bytes; fast compression, since explorers send one
+    per slider event."""
+    canvas = fig.canvas
+    image = PIL.Image.frombuffer("RGBA", canvas.get_width_height(), canvas.buffer_rgba())
+    buffer = io.BytesIO()
+    image.convert("RGB").save(buffer, format="PNG", compress_level=1)
+    return buffer.getvalue()
+
+
+def decade_limits(values, floor: float):
+    """Axis limits for positive ``values`` on a log axis, rounded out to whole decades and
+    never below ``floor``; they change only when the data cross a decade, so an explorer
+    rarely has to redraw its axes."""
+    values = np.asarray(values, dtype=np.float64)
+    values = values[np.isfinite(values) & (values > 0)]
+    low = max(values.min(), floor) if values.size else floor
+    high = max(values.max(), low) if values.size else floor * 10
+    return 10.0 ** math.floor(math.log10(low)), 10.0 ** (math.floor(math.log10(high)) + 1)
+
+
+# --------------------------------------------------------------------------- landscapes
+
+
+def _levels(excess, n_levels):
+    """``n_levels`` log-spaced levels of ``excess`` = f - f* > 0 between a low percentile of
+    the grid and its maximum (so every level crosses the window)."""
+    positive = excess[excess > 0]
+    top = positive.max()
+    bottom = max(np.percentile(positive, 0.5), top * 1e-6)
+    return np.geomspace(bottom, top, n_levels + 1)[:-1]
+
+
+def contours(ax, landscape, *, n_levels=14, resolution=160, window=None, minimizers=True):
+    r"""Draw ``landscape``'s level sets on ``ax`` and mark its minimisers; returns the
+    :class:`~matplotlib.contour.QuadContourSet`.
+
+    Levels are log-spaced in :math:`f - f^*` (:math:`f^*` = ``landscape.min_value``), so a
+    narrow ravine and the wide bowl around it both show; a landscape unbounded below (the
+    saddle) gets evenly spaced levels. ``window`` defaults to ``landscape.window``;
+    ``resolution`` is the grid's number of points per axis, or a pair ``(nx, ny)``. With
+    ``minimizers`` the minimisers are drawn as black stars (:func:`mark_minimizers`).
+    """
+    (x0, x1), (y0, y1) = window if window is not None else landscape.window
+    nx, ny = np.broadcast_to(resolution, 2)
+    X, Y = np.meshgrid(np.linspace(x0, x1, nx), np.linspace(y0, y1, ny))
+    Z = landscape.value_grid(X, Y)
+    if math.isfinite(landscape.min_value):
+        Z = Z - landscape.min_value
+        levels = _levels(Z, n_levels)
+        norm = mpl.colors.LogNorm(levels[0], levels[-1] * 4)
+    else:
+        levels = np.linspace(Z.min(), Z.max(), n_levels + 2)[1:-1]
+        norm = mpl.colors.Normalize(levels[0], levels[-1] + (levels[-1] - levels[0]) / 3)
+    cs = ax.contour(X, Y, Z, levels=levels, cmap=CONTOUR_CMAP, norm=norm, linewidths=0.8)
+    ax.set_xlim(x0, x1)
+    ax.set_ylim(y0, y1)
+    if minimizers:
+        mark_minimizers(ax, landscape)
+    return cs
+
+
+def mark_minimizers(ax, landscape):
+    """Mark ``landscape.minimizers`` with stars (the global one larger); returns the artists."""
+    mins = np.asarray(landscape.minimizers)
+    if len(mins) == 0:
+        return []
+    sizes = [13] + [9] * (len(mins) - 1)
+    return [
+        ax.plot(x, y, "*", color=MINIMIZER_COLOR, markersize=s, markeredgecolor="white",
+                markeredgewidth=0.6, zorder=4, label="minimiser" if k == 0 else None)[0]
+        for k, ((x, y), s) in enumerate(zip(mins, sizes, strict=True))
+    ]
+
+
+# --------------------------------------------------------------------------- paths and curves
+
+
+def path(ax, positions, name: str, label: str | None = None, linestyle: str | None = None):
+    """Draw the iterates ``positions`` (``(k, 2)``) as a line with small dots, in the colour and
+    line style of optimizer ``name`` (``linestyle`` overrides the style); returns the
+    :class:`~matplotlib.lines.Line2D`."""
+    colour, style = optimizer_style(name)
+    (line,) = ax.plot([], [], linestyle or style, color=colour, marker="o", markersize=2.5,
+                      linewidth=1.4, label=label if label is not None else name, zorder=3)
+    update_path(line, positions)
+    return line
+
+
+def update_path(line, positions):
+    """Show ``positions`` (``(k, 2)``) on a line made by :func:`path`."""
+    positions = np.asarray(positions)
+    line.set_data(positions[:, 0], positions[:, 1])
+
+
+def loss_curve(ax, losses, min_value: float, name: str, label: str | None = None,
+               linestyle: str | None = None):
+    r"""Draw :math:`f(x_t) - f^*` against the step :math:`t` on a log axis (or :math:`f(x_t)` on
+    a linear one when ``min_value`` is :math:`-\infty`), in the colour and line style of
+    optimizer ``name`` (``linestyle`` overrides the style); returns the
+    :class:`~matplotlib.lines.Line2D`."""
+    colour, style = optimizer_style(name)
+    (line,) = ax.plot([], [], linestyle or style, color=colour, linewidth=1.4,
+                      label=label if label is not None else name)
+    ax.set_yscale("log" if math.isfinite(min_value) else "linear")
+    update_loss_curve(line, losses, min_value)
+    return line
+
+
+def loss_values(losses, min_value: float) -> np.ndarray:
+    r""":math:`f(x_t) - f^*`, floored at the smallest positive float so that a run landing
+    exactly on the minimum stays on a log axis (unchanged when :math:`f^* = -\infty`)."""
+    losses = np.asarray(losses, dtype=np.float64)
+    if not math.isfinite(min_value):
+        return losses
+    return np.maximum(losses - min_value, np.finfo(np.float64).tiny)
+
+
+def update_loss_curve(line, losses, min_value: float):
+    """Show ``losses`` on a line made by :func:`loss_curve`."""
+    values = loss_values(losses, min_value)
+    line.set_data(np.arange(values.size), values)
+
+
+def rate_line(ax, start: float, rate: float, steps: int, *, power: float = 1.0, color="black",
+              label: str | None = None):
+    r"""Draw the theoretical decay :math:`c\,\rho^{p t}` for :math:`t = 0..` ``steps`` as a
+    dashed line (``start`` = :math:`c`, ``rate`` = :math:`\rho`, ``power`` = :math:`p`: 1 for
+    an error norm, 2 for a quadratic's excess loss); returns the Line2D."""
+    (line,) = ax.plot([], [], "--", color=color, linewidth=1.1, label=label)
+    update_rate_line(line, start, rate, steps, power=power)
+    return line
+
+
+def update_rate_line(line, start: float, rate: float, steps: int, *, power: float = 1.0):
+    """Show :math:`c\\,\\rho^{pt}` on a line made by :func:`rate_line`; an empty line when
+    ``rate`` is not finite. Values are floored at the smallest positive float."""
+    if not math.isfinite(rate):
+        line.set_data([], [])
+        return
+    t = np.arange(steps + 1)
+    with np.errstate(under="ignore", over="ignore"):
+        values = start * np.power(float(rate), power * t)
+    line.set_data(t, np.clip(values, np.finfo(np.float64).tiny, np.finfo(np.float64).max))
+
+
+# --------------------------------------------------------------------------- notes
+
+
+def divergence_text(k: int | None) -> str:
+    """The book's wording for a run that diverged at step ``k`` ('' when it did not)."""
+    return "" if k is None else f"diverged at step {k}"
+
+
+def note(ax, x: float, y: float, text: str = "", *, color="black", ha="left", va="top"):
+    """A short text in axes coordinates on a white box (e.g. "diverged at step k"); returns
+    the :class:`~matplotlib.text.Text` to update with ``set_text``."""
+    return ax.text(x, y, text, transform=ax.transAxes, ha=ha, va=va, color=color,
+                   fontsize=FONT["note"], zorder=6,
+                   bbox={"boxstyle": "round,pad=0.25", "facecolor": "white", "alpha": 0.85,
+                         "edgecolor": "none"})
+
+
+# --------------------------------------------------------------------------- heat maps
+
+
+def rate_cmap():
+    """:data:`RATE_CMAP` with NaN (diverged) and values above the top (rate ≥ 1) in
+    :data:`NO_CONVERGENCE_COLOR`."""
+    return mpl.colormaps[RATE_CMAP].with_extremes(bad=NO_CONVERGENCE_COLOR,
+                                                  over=NO_CONVERGENCE_COLOR)
+
+
+def heat_map(ax, values, x_extent, y_extent, *, vmin: float, vmax: float = 1.0,
+             colorbar_label: str = "rate", cmap=None):
+    """Draw ``values`` (``(ny, nx)``, rows along y) as an image over the rectangle
+    ``x_extent`` × ``y_extent``, with a colour bar; returns ``(image, colorbar)``.
+
+    Cell ``[iy, ix]`` covers the ``ix``-th of ``nx`` equal slices of ``x_extent`` and the
+    ``iy``-th of ``y_extent`` (so grid values should be the slices' centres). NaN cells and
+    cells above ``vmax`` are drawn in :data:`NO_CONVERGENCE_COLOR` (with the default
+    ``cmap``). Update with :func:`update_heat_map`.
+    """
+    image = ax.imshow(
+        values, origin="lower", aspect="auto", interpolation="nearest",
+        extent=(*x_extent, *y_extent), cmap=cmap if cmap is not None else rate_cmap(),
+        vmin=vmin, vmax=vmax,
+    )
+    colorbar = ax.figure.colorbar(image, ax=ax, extend="max", pad=0.02)
+    colorbar.set_label(colorbar_label, fontsize=FONT["label"])
+    colorbar.ax.tick_params(labelsize=FONT["tick"])
+    return image, colorbar
+
+
+def update_heat_map(image, values, x_extent, y_extent, *, vmin: float, vmax: float = 1.0):
+    """Show new ``values`` over a new rectangle on an image made by :func:`heat_map` (the
+    colour bar follows)."""
+    image.set_data(values)
+    image.set_extent((*x_extent, *y_extent))
+    image.set_clim(vmin, vmax)

@@ -1,0 +1,165 @@
+"""An explorer live in JupyterLab: run the notebook, move a slider, see the figure change.
+
+JupyterLab is started on 127.0.0.1 (a free port, a random token) in a temporary folder that
+holds a COPY of the notebook (JupyterLab writes checkpoints next to what it opens). Headless
+Chromium (the ``browser`` fixture: Debian's chromium driven by playwright) opens it, runs all
+cells, focuses the first slider's handle, presses the right arrow key and waits for the
+explorer's PNG to change. Every wait is bounded; the server is always stopped.
+
+The notebook is ``$LAB_NOTEBOOK`` when set (e.g. a chapter: ``LAB_NOTEBOOK=chapters/gd.ipynb``),
+else a small one written here that displays a :class:`~optbook.widgets.TrajectoryExplorer`.
+"""
+
+import os
+import secrets
+import shutil
+import signal
+import socket
+import subprocess
+import sys
+import time
+import urllib.request
+from pathlib import Path
+
+import nbformat
+import pytest
+from conftest import REPO
+
+SERVER_START = 60.0  # s
+CELLS_RUN = 120.0  # s, covers the first JIT compilation of a chapter's kernels
+FIGURE_CHANGE = 30.0  # s
+
+DEFAULT_CELLS = [
+    "from optbook import landscapes, optimizers, widgets",
+    "explorer = widgets.TrajectoryExplorer(\n"
+    "    landscapes.lecture_quadratic(10),\n"
+    "    [optimizers.gd(0.05), optimizers.momentum(0.05, 0.9)],\n"
+    "    steps=100,\n"
+    ")\n"
+    "explorer",
+]
+
+EXPLORER_IMAGE = ".jp-OutputArea-output .widget-output img, .jupyter-widgets-output-area img"
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def notebook_copy(folder: Path) -> Path:
+    """The notebook under test, copied into ``folder`` (or written there)."""
+    source = os.environ.get("LAB_NOTEBOOK")
+    target = folder / "explorer.ipynb"
+    if source:
+        shutil.copy(REPO / source, target)
+    else:
+        nb = nbformat.v4.new_notebook()
+        nb.cells = [nbformat.v4.new_code_cell(code) for code in DEFAULT_CELLS]
+        nb.metadata["kernelspec"] = {"name": "python3", "display_name": "Python 3",
+                                     "language": "python"}
+        nbformat.write(nb, target)
+    return target
+
+
+def wait_until_up(url: str, process, deadline: float):
+    while time.monotonic() < deadline:
+        if process.poll() is not None:
+            pytest.fail(f"JupyterLab exited with code {process.returncode}")
+        try:
+            with urllib.request.urlopen(url, timeout=2) as response:
+                if response.status == 200:
+                    return
+        except OSError:
+            time.sleep(0.3)
+    pytest.fail(f"JupyterLab did not answer {url} within {SERVER_START:.0f} s")
+
+
+@pytest.fixture
+def lab(tmp_path):
+    """A JupyterLab server on the copied notebook: yields (base url, token, notebook name)."""
+    notebook = notebook_copy(tmp_path)
+    port, token = free_port(), secrets.token_hex(16)
+    env = {**os.environ, "NUMBA_DISABLE_PERFORMANCE_WARNINGS": "1",
+           "JUPYTER_CONFIG_DIR": str(tmp_path / "config"),
+           "JUPYTER_RUNTIME_DIR": str(tmp_path / "runtime")}
+    log = (tmp_path / "lab.log").open("w")
+    command = [
+        sys.executable, "-m", "jupyterlab", "--no-browser", "--ip=127.0.0.1", f"--port={port}",
+        f"--IdentityProvider.token={token}", f"--ServerApp.root_dir={tmp_path}",
+        "--LabApp.expose_app_in_browser=True", "--LabApp.news_url=",
+        "--LabApp.extension_manager=readonly",
+        "--LabApp.check_for_updates_class=jupyterlab.NeverCheckForUpdate",
+    ]
+    if os.geteuid() == 0:  # CI containers run as root
+        command.append("--allow-root")
+    process = subprocess.Popen(command, cwd=tmp_path, env=env, stdout=log,
+                               stderr=subprocess.STDOUT, start_new_session=True)
+    base = f"http://127.0.0.1:{port}"
+    try:
+        wait_until_up(f"{base}/api/status?token={token}", process,
+                      time.monotonic() + SERVER_START)
+        yield base, token, notebook.name
+    finally:
+        stop(process)
+        log.close()
+
+
+def stop(process):
+    """Stop the server and the kernels it started (its process group)."""
+    for sig in (signal.SIGTERM, signal.SIGKILL):
+        try:
+            os.killpg(process.pid, sig)
+        except ProcessLookupError:
+            return
+        try:
+            process.wait(timeout=10)
+            return
+        except subprocess.TimeoutExpired:
+            continue
+
+
+def explorer_src(page) -> str:
+    return page.eval_on_selector(EXPLORER_IMAGE, "img => img.src")
+
+
+def test_slider_changes_the_figure(browser, lab):
+    base, token, name = lab
+    context = browser.new_context(viewport={"width": 1280, "height": 1000})
+    context.route("**/*", lambda route: route.continue_()
+                  if route.request.url.startswith(("http://127.0.0.1", "data:", "blob:"))
+                  else route.abort())
+    page = context.new_page()
+    try:
+        page.goto(f"{base}/lab/tree/{name}?token={token}", timeout=SERVER_START * 1000)
+        page.wait_for_function(
+            "() => window.jupyterapp && window.jupyterapp.shell.currentWidget"
+            " && window.jupyterapp.shell.currentWidget.sessionContext"
+            " && window.jupyterapp.shell.currentWidget.sessionContext.session"
+            " && window.jupyterapp.shell.currentWidget.sessionContext.session.kernel",
+            timeout=SERVER_START * 1000,
+        )
+        page.evaluate("() => window.jupyterapp.commands.execute('notebook:run-all-cells')")
+        page.wait_for_selector(EXPLORER_IMAGE, timeout=CELLS_RUN * 1000)
+        errors = page.locator('[data-mime-type="application/vnd.jupyter.error"]')
+        assert errors.count() == 0, errors.first.inner_text()
+        before = explorer_src(page)
+        assert before.startswith("data:image/png;base64,")
+
+        handle = page.locator(".widget-slider .noUi-handle").first
+        handle.focus()
+        for _ in range(5):
+            page.keyboard.press("ArrowRight")
+        page.wait_for_function(
+            "([selector, before]) => {"
+            "  const img = document.querySelector(selector);"
+            "  return img && img.src !== before; }",
+            arg=[EXPLORER_IMAGE, before], timeout=FIGURE_CHANGE * 1000,
+        )
+        after = explorer_src(page)
+        assert after != before
+        size = page.eval_on_selector(EXPLORER_IMAGE, "img => [img.naturalWidth, img.naturalHeight]")
+        assert size[0] >= 600, f"figure is {size[0]} px wide"
+    finally:
+        context.close()

@@ -1,0 +1,291 @@
+"""The explorers, driven through update() without a browser: what they draw is checked against
+the library (run, theory) and against closed forms written here."""
+
+import base64
+import math
+
+import matplotlib
+
+matplotlib.use("Agg")
+
+import numpy as np
+import pytest
+
+from optbook import landscapes, optimizers, run, widgets
+
+
+def shown_png(explorer) -> bytes:
+    """The PNG the explorer's output widget holds."""
+    (output,) = explorer._out.outputs
+    return base64.b64decode(output["data"]["image/png"])
+
+
+def all_finite(line):
+    return np.all(np.isfinite(line.get_xydata()))
+
+
+# --------------------------------------------------------------------------- trajectory explorer
+
+
+@pytest.fixture(scope="module")
+def trio():
+    land = landscapes.lecture_quadratic(10)  # A = diag(2, 20)
+    opts = [optimizers.gd(0.05), optimizers.momentum(0.05, 0.5), optimizers.nesterov(0.05, 0.5)]
+    return widgets.TrajectoryExplorer(land, opts, steps=60)
+
+
+def test_paths_end_where_the_library_trajectories_end(trio):
+    trio.update(gd_lr=0.07, momentum_gamma=0.8, steps=80, x0=(3.0, -1.0))
+    land = trio.landscape
+    expected = [
+        run.trajectory(land, optimizers.gd(0.07), [3.0, -1.0], 80),
+        run.trajectory(land, optimizers.momentum(0.05, 0.8), [3.0, -1.0], 80),
+        run.trajectory(land, optimizers.nesterov(0.05, 0.5), [3.0, -1.0], 80),
+    ]
+    for line, loss, traj in zip(trio.paths, trio.loss_lines, expected, strict=True):
+        np.testing.assert_array_equal(line.get_xydata()[-1], traj.positions[-1])
+        assert len(line.get_xdata()) == 81
+        np.testing.assert_array_equal(loss.get_ydata()[:5], traj.losses[:5])
+    np.testing.assert_array_equal(trio.start_marker.get_xydata()[0], [3.0, -1.0])
+
+
+def test_theory_line_has_gd_rate_squared(trio):
+    trio.update(gd_lr=0.06, steps=50)
+    rate = max(abs(1 - 0.06 * 2), abs(1 - 0.06 * 20))  # max |1 - eta lambda|, lambda = 2, 20
+    y = trio.theory_lines[0].get_ydata()
+    np.testing.assert_allclose(y[1:] / y[:-1], rate**2, rtol=1e-12)
+
+
+def test_divergence_is_reported_and_drawn_finite(trio):
+    trio.update(gd_lr=0.11, steps=300)  # 0.11 > 2/20
+    x0 = [trio.values["x0_1"], trio.values["x0_2"]]
+    traj = run.trajectory(trio.landscape, optimizers.gd(0.11), x0, 300)
+    assert traj.diverged_at is not None
+    assert trio.notes[0].get_text() == f"gd: diverged at step {traj.diverged_at}"
+    assert all_finite(trio.paths[0]) and all_finite(trio.loss_lines[0])
+    assert len(trio.paths[0].get_xdata()) == traj.diverged_at
+    assert trio.notes[1].get_text() == ""
+
+
+def test_redraw_reuses_figure_and_artists(trio):
+    fig, paths, texts = trio.fig, list(trio.paths), list(trio.notes)
+    before = shown_png(trio)
+    trio.update(gd_lr=0.02)
+    assert trio.fig is fig
+    assert all(a is b for a, b in zip(trio.paths, paths, strict=True))
+    assert all(a is b for a, b in zip(trio.notes, texts, strict=True))
+    assert trio.paths[0] in trio.ax_path.lines
+    assert shown_png(trio) != before
+
+
+def test_moving_a_slider_updates_like_update(trio):
+    trio._controls["gd_lr"].widget.value = 0.03
+    traj = run.trajectory(trio.landscape, optimizers.gd(0.03),
+                          [trio.values["x0_1"], trio.values["x0_2"]], trio.values["steps"])
+    np.testing.assert_array_equal(trio.paths[0].get_xydata()[-1], traj.positions[-1])
+
+
+def test_reset_returns_to_the_given_values(trio):
+    trio.update(gd_lr=0.5, steps=7, x0=(1.0, 1.0))
+    trio.reset()
+    assert trio.values["gd_lr"] == 0.05 and trio.values["steps"] == 60
+    assert (trio.values["x0_1"], trio.values["x0_2"]) == (4.0, 0.5)
+
+
+@pytest.mark.parametrize(
+    ("values", "message"),
+    [
+        ({"gd_lr": 100.0}, r"gd_lr must be a real number in \[1e-05, 10\]"),
+        ({"gd_lr": float("nan")}, "gd_lr must be"),
+        ({"momentum_gamma": 1.0}, r"momentum_gamma must be a real number in \[0, 0.99\]"),
+        ({"steps": 0}, r"steps must be an integer in \[1, 2000\]"),
+        ({"steps": 2.5}, "steps must be an integer"),
+        ({"x0": (0.0, 99.0)}, r"x0_2 must be a real number in \[-6, 6\]"),
+        ({"x0": 3.0}, "x0 must be a pair"),
+        ({"adam_lr": 0.1}, r"unknown control\(s\) \['adam_lr'\]"),
+    ],
+)
+def test_bad_values_name_the_control_and_range(trio, values, message):
+    before = trio.values
+    with pytest.raises(ValueError, match=message):
+        trio.update(**values)
+    assert trio.values == before
+
+
+def test_same_optimizer_twice_gets_numbered_controls():
+    land = landscapes.lecture_quadratic(1)
+    ex = widgets.TrajectoryExplorer(land, [optimizers.gd(0.01), optimizers.gd(0.02)], steps=20)
+    assert {"gd_1_lr", "gd_2_lr"} <= set(ex.values)
+    assert ex.paths[0].get_linestyle() != ex.paths[1].get_linestyle()
+
+
+def test_adam_on_rosenbrock_has_its_own_sliders_and_no_theory_line():
+    land = landscapes.rosenbrock()
+    ex = widgets.TrajectoryExplorer(land, optimizers.adam(0.05), steps=50)
+    assert {"adam_lr", "adam_beta1", "adam_beta2", "adam_eps"} <= set(ex.values)
+    assert len(ex.theory_lines[0].get_xdata()) == 0
+    ex.update(adam_beta1=0.5)
+    traj = run.trajectory(land, optimizers.adam(0.05, beta1=0.5), land.start, 50)
+    np.testing.assert_array_equal(ex.paths[0].get_xydata()[-1], traj.positions[-1])
+
+
+def test_saddle_loss_axis_is_linear_and_finite():
+    ex = widgets.TrajectoryExplorer(landscapes.saddle(), optimizers.gd(0.1), steps=200)
+    assert ex.ax_loss.get_yscale() == "linear"
+    assert ex.notes[0].get_text().startswith("gd: diverged at step")
+    assert all_finite(ex.loss_lines[0])
+
+
+def test_setup_is_validated():
+    land = landscapes.lecture_quadratic(1)
+    with pytest.raises(ValueError, match="1 to 3"):
+        widgets.TrajectoryExplorer(land, [optimizers.gd(0.1)] * 4)
+    with pytest.raises(ValueError, match="steps must be an integer"):
+        widgets.TrajectoryExplorer(land, optimizers.gd(0.1), steps=0)
+
+
+# --------------------------------------------------------------------------- quadratic rate
+
+
+@pytest.fixture(scope="module")
+def gd_rate():
+    return widgets.QuadraticRateExplorer(kappa=10.0, steps=200)
+
+
+def test_defaults_to_the_optimal_rate(gd_rate):
+    kappa = 10.0
+    assert gd_rate.values["lr"] == pytest.approx(2 / (1 + kappa), rel=1e-15)
+    assert gd_rate.theory_rate == pytest.approx((kappa - 1) / (kappa + 1), rel=1e-12)
+    np.testing.assert_allclose(gd_rate.bound_line.get_xdata(), 2 / kappa)
+    np.testing.assert_allclose(gd_rate.optimum_line.get_xdata(), 2 / (1 + kappa))
+
+
+def test_rate_shown_is_the_rate_the_library_measures(gd_rate):
+    gd_rate.update(kappa=100.0, lr=0.015)
+    land = landscapes.conditioned_quadratic(100.0)
+    traj = run.trajectory(land, optimizers.gd(0.015), land.start, 200)
+    measured = run.empirical_rate(np.linalg.norm(traj.positions, axis=1))
+    assert gd_rate.measured_rate == measured
+    np.testing.assert_array_equal(gd_rate.rate_marker.get_xydata(), [[0.015, measured]])
+    assert f"measured = {measured:.4f}" in gd_rate.note.get_text()
+    # and it is close to the closed form: the slow direction, |1 - 0.015 * 1|
+    assert measured == pytest.approx(0.985, abs=2e-3)
+    lam = np.array([1.0, 100.0])
+    np.testing.assert_allclose(
+        gd_rate.rate_curve.get_ydata(),
+        np.abs(1 - gd_rate.rate_curve.get_xdata()[:, None] * lam).max(axis=1),
+    )
+
+
+def test_gd_past_two_over_lambda_max_is_shown_diverging(gd_rate):
+    gd_rate.update(kappa=100.0, lr=0.021)
+    assert gd_rate.run.diverged_at is not None
+    assert f"diverged at step {gd_rate.run.diverged_at}" in gd_rate.note.get_text()
+    assert gd_rate.measured_rate > 1
+    assert all_finite(gd_rate.error_line) and all_finite(gd_rate.rate_marker)
+
+
+def test_quadratic_explorer_rejects_bad_values(gd_rate):
+    with pytest.raises(ValueError, match=r"kappa must be a real number in \[1, 1000\]"):
+        gd_rate.update(kappa=0.5)
+    with pytest.raises(ValueError, match="lr must be"):
+        gd_rate.update(lr=-1.0)
+    with pytest.raises(ValueError, match="kappa must be"):
+        widgets.QuadraticRateExplorer(kappa=5000)
+
+
+# --------------------------------------------------------------------------- momentum map
+
+
+@pytest.fixture(scope="module")
+def rate_map():
+    return widgets.MomentumRateMap(kappa=100.0, lr=0.01, gamma=0.9, resolution=32, steps=300)
+
+
+def polyak(kappa):
+    """Polyak's optimum for eigenvalues 1 and kappa, written out."""
+    s = math.sqrt(kappa)
+    return (2 / (s + 1)) ** 2, ((s - 1) / (s + 1)) ** 2
+
+
+def test_optimum_and_boundary_are_theory(rate_map):
+    alpha, beta = polyak(100.0)
+    np.testing.assert_allclose(rate_map.optimum_marker.get_xydata(), [[alpha, beta]], rtol=1e-12)
+    gamma = rate_map.boundary_line.get_ydata()
+    np.testing.assert_allclose(rate_map.boundary_line.get_xdata(), 2 * (1 + gamma) / 100.0)
+    assert gamma.min() == 0 and gamma.max() == 1
+
+
+def test_map_is_the_library_sweep(rate_map):
+    land = landscapes.conditioned_quadratic(100.0)
+    n, lr_max = 32, 4.5 / 100.0
+    lrs = (np.arange(n) + 0.5) * lr_max / n
+    gammas = (np.arange(n) + 0.5) / n
+    sweep = run.sweep(land, optimizers.momentum(0.01, 0.9), land.start, 300,
+                      x=("lr", lrs), y=("gamma", gammas))
+    np.testing.assert_array_equal(rate_map.image.get_array().filled(np.nan), sweep.rate)
+    assert list(rate_map.image.get_extent()) == [0.0, lr_max, 0.0, 1.0]
+    # cells right of the boundary diverge, cells well left of it converge
+    lr_grid, gamma_grid = np.meshgrid(lrs, gammas)
+    margin = lr_grid * 100.0 - (2 + 2 * gamma_grid)
+    assert np.all(sweep.diverged[margin > 0.05])
+    assert not np.any(sweep.diverged[margin < -0.05])
+
+
+def test_point_and_its_path(rate_map):
+    rate_map.update(lr=0.02, gamma=0.5)
+    land = landscapes.conditioned_quadratic(100.0)
+    traj = run.trajectory(land, optimizers.momentum(0.02, 0.5), land.start, 300)
+    np.testing.assert_array_equal(rate_map.point_marker.get_xydata(), [[0.02, 0.5]])
+    np.testing.assert_array_equal(rate_map.path_line.get_xydata()[-1], traj.positions[-1])
+    measured = run.empirical_rate(np.linalg.norm(traj.positions, axis=1))
+    assert rate_map.measured_rate == measured
+    assert f"measured = {measured:.4f}" in rate_map.note.get_text()
+
+
+def test_snap_to_optimum_reaches_polyaks_rate(rate_map):
+    rate_map.snap_to_optimum()
+    alpha, beta = polyak(100.0)
+    assert rate_map.values["lr"] == pytest.approx(alpha, rel=1e-12)
+    assert rate_map.values["gamma"] == pytest.approx(beta, rel=1e-12)
+    # (sqrt(kappa) - 1) / (sqrt(kappa) + 1); critical damping puts the square root of a
+    # rounding-sized discriminant into the radius, hence the tolerance
+    assert rate_map.theory_rate == pytest.approx(9 / 11, rel=1e-7)
+    np.testing.assert_array_equal(rate_map.point_marker.get_xydata(),
+                                  rate_map.optimum_marker.get_xydata())
+
+
+def test_kappa_change_recomputes_in_place_and_keeps_the_point_on_the_map(rate_map):
+    rate_map.update(kappa=100.0, lr=0.02, gamma=0.5)
+    image, fig, path = rate_map.image, rate_map.fig, rate_map.path_line
+    rate_map.update(kappa=10.0)
+    assert rate_map.image is image and rate_map.fig is fig and rate_map.path_line is path
+    assert rate_map.values["lr"] == pytest.approx(0.2, rel=1e-12)  # eta * lambda_max kept
+    alpha, beta = polyak(10.0)
+    np.testing.assert_allclose(rate_map.optimum_marker.get_xydata(), [[alpha, beta]], rtol=1e-12)
+    np.testing.assert_allclose(rate_map.boundary_line.get_xdata(), [0.2, 0.4])
+    assert list(rate_map.image.get_extent()) == [0.0, 0.45, 0.0, 1.0]
+
+
+def test_divergent_point_is_reported(rate_map):
+    rate_map.update(kappa=10.0, lr=0.44, gamma=0.2)
+    assert rate_map.run.diverged_at is not None
+    assert f"diverged at step {rate_map.run.diverged_at}" in rate_map.note.get_text()
+    assert all_finite(rate_map.path_line)
+
+
+def test_map_rejects_bad_values(rate_map):
+    with pytest.raises(ValueError, match=r"lr must be a real number in \[.*\] for kappa = 1000"):
+        rate_map.update(kappa=1000.0, lr=0.01)
+    with pytest.raises(ValueError, match="gamma must be"):
+        rate_map.update(gamma=1.0)
+    with pytest.raises(ValueError, match="resolution must be"):
+        widgets.MomentumRateMap(resolution=1)
+
+
+def test_default_map_is_256_square_and_published():
+    explorer = widgets.MomentumRateMap()
+    assert explorer.image.get_array().shape == (256, 256)
+    assert shown_png(explorer)[:8] == b"\x89PNG\r\n\x1a\n"
+    bundle = explorer._repr_mimebundle_()
+    assert "application/vnd.jupyter.widget-view+json" in bundle
