@@ -6,10 +6,12 @@ Chromium (the ``browser`` fixture: Debian's chromium driven by playwright) opens
 cells, focuses the first slider's handle, presses the right arrow key and waits for the
 explorer's PNG to change. Every wait is bounded; the server is always stopped.
 
-The notebook is ``$LAB_NOTEBOOK`` when set (e.g. a chapter: ``LAB_NOTEBOOK=chapters/gd.ipynb``),
-else a small one written here that displays a :class:`~optbook.widgets.TrajectoryExplorer`.
+The notebook is the gradient-descent chapter, whose first explorer is a
+:class:`~optbook.widgets.QuadraticRateExplorer` or a trajectory explorer; set ``LAB_NOTEBOOK``
+to another chapter's path to test that one.
 """
 
+import json
 import os
 import secrets
 import shutil
@@ -21,7 +23,6 @@ import time
 import urllib.request
 from pathlib import Path
 
-import nbformat
 import pytest
 from conftest import REPO
 
@@ -29,16 +30,18 @@ SERVER_START = 60.0  # s
 CELLS_RUN = 120.0  # s, covers the first JIT compilation of a chapter's kernels
 FIGURE_CHANGE = 30.0  # s
 
-DEFAULT_CELLS = [
-    "from optbook import landscapes, optimizers, widgets",
-    "explorer = widgets.TrajectoryExplorer(\n"
-    "    landscapes.lecture_quadratic(10),\n"
-    "    [optimizers.gd(0.05), optimizers.momentum(0.05, 0.9)],\n"
-    "    steps=100,\n"
-    ")\n"
-    "explorer",
-]
+NOTEBOOK = os.environ.get("LAB_NOTEBOOK", "chapters/gradient_descent.ipynb")
 
+# The kernel is idle and every code cell of the notebook's model has run.
+ALL_CELLS_RUN = """() => {
+  const panel = window.jupyterapp.shell.currentWidget;
+  const kernel = panel && panel.sessionContext.session && panel.sessionContext.session.kernel;
+  if (!kernel || kernel.status !== 'idle') return false;
+  const cells = Array.from(panel.content.model.cells).filter(c => c.type === 'code');
+  return cells.length > 0 && cells.every(c => c.executionCount !== null);
+}"""
+# A chapter is longer than the window: render every cell, so the first explorer is in the page.
+NOTEBOOK_SETTINGS = {"windowingMode": "none"}
 EXPLORER_IMAGE = ".jp-OutputArea-output .widget-output img, .jupyter-widgets-output-area img"
 
 
@@ -49,17 +52,9 @@ def free_port() -> int:
 
 
 def notebook_copy(folder: Path) -> Path:
-    """The notebook under test, copied into ``folder`` (or written there)."""
-    source = os.environ.get("LAB_NOTEBOOK")
-    target = folder / "explorer.ipynb"
-    if source:
-        shutil.copy(REPO / source, target)
-    else:
-        nb = nbformat.v4.new_notebook()
-        nb.cells = [nbformat.v4.new_code_cell(code) for code in DEFAULT_CELLS]
-        nb.metadata["kernelspec"] = {"name": "python3", "display_name": "Python 3",
-                                     "language": "python"}
-        nbformat.write(nb, target)
+    """A copy of the notebook under test in ``folder``."""
+    target = folder / Path(NOTEBOOK).name
+    shutil.copy(REPO / NOTEBOOK, target)
     return target
 
 
@@ -84,11 +79,15 @@ def lab(tmp_path):
     env = {**os.environ, "NUMBA_DISABLE_PERFORMANCE_WARNINGS": "1",
            "JUPYTER_CONFIG_DIR": str(tmp_path / "config"),
            "JUPYTER_RUNTIME_DIR": str(tmp_path / "runtime")}
+    settings = tmp_path / "settings" / "@jupyterlab" / "notebook-extension"
+    settings.mkdir(parents=True)
+    (settings / "tracker.jupyterlab-settings").write_text(json.dumps(NOTEBOOK_SETTINGS))
     log = (tmp_path / "lab.log").open("w")
     command = [
         sys.executable, "-m", "jupyterlab", "--no-browser", "--ip=127.0.0.1", f"--port={port}",
         f"--IdentityProvider.token={token}", f"--ServerApp.root_dir={tmp_path}",
         "--LabApp.expose_app_in_browser=True", "--LabApp.news_url=",
+        f"--LabApp.user_settings_dir={tmp_path / 'settings'}",
         "--LabApp.extension_manager=readonly",
         "--LabApp.check_for_updates_class=jupyterlab.NeverCheckForUpdate",
     ]
@@ -141,7 +140,7 @@ def test_slider_changes_the_figure(browser, lab):
             timeout=SERVER_START * 1000,
         )
         page.evaluate("() => window.jupyterapp.commands.execute('notebook:run-all-cells')")
-        page.wait_for_selector(EXPLORER_IMAGE, timeout=CELLS_RUN * 1000)
+        page.wait_for_function(ALL_CELLS_RUN, timeout=CELLS_RUN * 1000, polling=500)
         errors = page.locator('[data-mime-type="application/vnd.jupyter.error"]')
         assert errors.count() == 0, errors.first.inner_text()
         before = explorer_src(page)
