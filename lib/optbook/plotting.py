@@ -63,8 +63,9 @@ OPTIMIZER_STYLE = {
 #: Font sizes in points.
 FONT = {"label": 10, "tick": 9, "legend": 9, "title": 11, "note": 9}
 
+#: Figure width in inches (700 px at :data:`DPI`).
 WIDTH = 7.0
-"""Figure width in inches (700 px at :data:`DPI`)."""
+#: Resolution of the PNGs the book shows, in dots per inch.
 DPI = 100
 
 #: Colour of level sets, and of what marks a minimiser.
@@ -74,6 +75,7 @@ MINIMIZER_COLOR = PALETTE["black"]
 #: Colour map of rate heat maps (perceptually uniform, colour-blind safe); cells that do not
 #: converge are drawn in :data:`NO_CONVERGENCE_COLOR`.
 RATE_CMAP = "viridis"
+#: Colour of heat-map cells that diverge or do not contract.
 NO_CONVERGENCE_COLOR = "#BBBBBB"
 
 
@@ -85,10 +87,10 @@ def optimizer_style(name: str) -> tuple[str, str]:
 
 
 def subplots(nrows=1, ncols=1, *, height=3.2, width=WIDTH, **kwargs):
-    """A new styled figure and its axes (as :meth:`Figure.subplots`, ``squeeze=True``).
+    """A new styled figure and its axes, as ``Figure.subplots`` with ``squeeze=True``.
 
     The figure uses constrained layout and an Agg canvas; keyword arguments go to
-    :meth:`Figure.subplots` (e.g. ``gridspec_kw``).
+    ``Figure.subplots`` (e.g. ``gridspec_kw``).
     """
     fig = Figure(figsize=(width, height), dpi=DPI, layout="constrained")
     FigureCanvasAgg(fig)

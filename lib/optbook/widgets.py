@@ -1,7 +1,7 @@
 r"""The book's explorers: ipywidgets controls over figures that the library recomputes live.
 
-Each explorer is an object holding its ipywidgets layout (:attr:`~_Explorer.widget`; the
-explorer itself displays as that layout in a notebook) and an :meth:`~_Explorer.update`
+Each explorer is an object holding its ipywidgets layout (its ``widget`` attribute; the
+explorer itself displays as that layout in a notebook) and an ``update(**values)``
 method that sets controls by name, recomputes with :mod:`optbook.run` and :mod:`optbook.theory`
 and redraws. Tests and benchmarks call ``update`` directly, with no browser and no kernel.
 
@@ -107,7 +107,8 @@ def _linear_slider(description, value, lo, hi, step, *, continuous=True, fmt=".3
     )
 
 
-#: Slider of each optimizer hyper-parameter: (label, "log" or step of a linear slider, lo, hi).
+#: The slider of each optimizer hyper-parameter, as a tuple of its label, ``"log"`` or the
+#: step of a linear slider, and its lowest and highest values.
 HYPER_SLIDERS = {
     "lr": ("η", "log", 1e-5, 10.0),
     "gamma": ("γ", 0.01, 0.0, 0.99),
@@ -237,7 +238,7 @@ class _Explorer:
 
     @contextmanager
     def _quiet(self):
-        """Set sliders without their observers calling :meth:`update` again."""
+        """Set sliders without their observers calling ``update`` again."""
         self._muted = True
         try:
             yield
@@ -308,7 +309,7 @@ class TrajectoryExplorer(_Explorer):
     :math:`(f(x_0) - f^*)\rho^{2t}` (:func:`optbook.theory.gd_rate`,
     :func:`~optbook.theory.heavy_ball_rate`, :func:`~optbook.theory.nesterov_rate`).
 
-    Controls (names for :meth:`update`): ``"<label>_<param>"`` for each hyper-parameter of
+    Controls (names for ``update``): ``"<label>_<param>"`` for each hyper-parameter of
     each optimizer, where ``label`` is the optimizer's name (``"gd_lr"``, ``"momentum_gamma"``)
     or, when a name occurs twice, the name numbered (``"gd_1_lr"``, ``"gd_2_lr"``); ``"steps"``;
     the start point ``"x0_1"``, ``"x0_2"``, or both at once as ``x0=(x1, x2)``. The learning
@@ -496,7 +497,7 @@ class QuadraticRateExplorer(_Explorer):
     the run's error :math:`\|x_t-x^*\|` and its eigen-components against the step, with the
     theoretical :math:`\|x_0-x^*\|\rho^t`.
 
-    Controls: ``kappa`` (log, 1 to 1000) and ``lr`` (log, :data:`LR_RANGE`); ``lr=None``
+    Controls: ``kappa`` (log, 1 to 1000) and ``lr`` (log, :attr:`LR_RANGE`); ``lr=None``
     starts at :math:`\eta^*`. Attributes: ``fig``, ``run`` (the :class:`~optbook.run.Trajectory`
     drawn), ``measured_rate``, ``theory_rate``, ``rate_marker`` (the point
     :math:`(\eta, \text{measured rate})`), ``bound_line`` and ``optimum_line`` (vertical lines
@@ -504,6 +505,7 @@ class QuadraticRateExplorer(_Explorer):
     """
 
     KAPPA_RANGE = (1.0, 1000.0)
+    #: Lowest and highest learning rate on the slider and the rate plot's axis.
     LR_RANGE = (1e-4, 10**0.5)
 
     def __init__(self, kappa=10.0, lr=None, steps=300):
