@@ -1,10 +1,12 @@
 """Every page of the table of contents, opened in headless Chromium from the built HTML.
 
 Checks, per page: it loads; its maths is typeset by the bundled MathJax (no raw ``$$``, ``\\(``
-or ``\\[`` left in the text); every image is present and decoded; no local asset fails to load;
-the console shows no error; and nothing is fetched from the network, so the book reads offline.
+or ``\\[`` left in the text); every image is present and decoded; each explorer of the page is
+drawn by the vendored widget manager, with its figure; no local asset fails to load; the console
+shows no error; and nothing is fetched from the network, so the book reads offline.
 """
 
+import re
 from pathlib import Path
 
 import pytest
@@ -21,13 +23,25 @@ def toc_pages() -> list[str]:
     return [str(Path(page).with_suffix("")) for page in pages]
 
 
-def source_has_maths(page: str) -> bool:
+def source_text(page: str) -> str:
     for suffix in (".md", ".ipynb"):
         source = REPO / f"{page}{suffix}"
         if source.exists():
-            text = source.read_text()
-            return "$" in text or "{math}" in text
-    return False
+            return source.read_text()
+    return ""
+
+
+EXPLORER_CALL = re.compile(r"widgets\.(TrajectoryExplorer|QuadraticRateExplorer|MomentumRateMap)\(")
+
+
+def explorers_in_source(page: str) -> int:
+    """How many explorers the page's notebook displays (each is built by one call)."""
+    return len(EXPLORER_CALL.findall(source_text(page)))
+
+
+def source_has_maths(page: str) -> bool:
+    text = source_text(page)
+    return "$" in text or "{math}" in text
 
 
 UNTYPESET_TEXT = """() => {
@@ -87,6 +101,13 @@ def test_page_reads_offline(open_page, page_name):
             typeset = page.locator("mjx-container").count()
             assert typeset > 0, f"{page_name}: has maths in its source but none was typeset"
         assert page.evaluate(BROKEN_IMAGES) == [], f"{page_name}: images missing or broken"
+        explorers = explorers_in_source(page_name)
+        if explorers:
+            # The vendored widget manager draws each explorer: its sliders and, in its Output
+            # widget, the figure at the default values (decoded: checked with the images above).
+            page.wait_for_selector(".widget-slider", timeout=10_000)
+            figures = page.locator(".widget-output img, .jupyter-widgets-output-area img")
+            assert figures.count() >= explorers, f"{page_name}: an explorer shows no figure"
     finally:
         context.close()
 
