@@ -1,10 +1,12 @@
 """Run every benchmark, print the table and write it to _build/bench/results.json."""
 
 import json
+import os
 import platform
 from pathlib import Path
 
 from benchmarks import bench_adam, bench_coldstart, bench_sweep, bench_trajectory, bench_widgets
+from benchmarks.common import row
 
 RESULTS = Path(__file__).resolve().parents[1] / "_build" / "bench" / "results.json"
 
@@ -14,7 +16,8 @@ def fmt(value):
 
 
 def main():
-    rows = []
+    rows = [row("load average (1 min) at start", "-", os.getloadavg()[0], None,
+                "runnable processes on 2 cores (figures below are minima of repeats)")]
     for module in (bench_trajectory, bench_sweep, bench_adam, bench_coldstart, bench_widgets):
         rows += module.run()
     width = max(len(r["figure"]) for r in rows)

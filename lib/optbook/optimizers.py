@@ -2,9 +2,18 @@ r"""Update rules of first-order optimizers, each written once as a small numba k
 
 Every rule is a kernel such as :func:`adam_update` that updates a 1-D float32 or float64 array of
 any length in place, so the same code moves a 2-D point on a landscape and the flattened
-parameters of a network. An :class:`Optimizer` describes a rule to numba as an integer ``code``
-plus a float64 ``hyper`` array; the jitted dispatchers :func:`gradient_point` and
-:func:`apply_step` branch on the code and call the one kernel of that rule.
+parameters of a network. A rule does its element arithmetic in the array's dtype: the float64
+hyper-parameters and bias corrections are rounded to ``x.dtype`` once per call. In float32 that
+keeps the loop in single precision (8 lanes per AVX2 instruction instead of 4 plus
+conversions); in float64 the rounding is the identity, so the iterates are the same bits as
+before. Kernels use ``error_model="numpy"`` (no division-by-zero branch per element).
+
+An :class:`Optimizer` describes a rule to numba as an integer ``code`` plus a float64 ``hyper``
+array; the jitted dispatchers :func:`gradient_point` and :func:`apply_step` branch on the code
+and call the one kernel of that rule. The dispatchers (and their row forms, which the
+trajectory kernel uses) are inlined into their callers at numba-IR level (``inline="always"``),
+so no call sits between a trajectory's loop and the rule; LLVM inlines the small rule kernels
+itself.
 
 Conventions (the book's conventions appendix explains them):
 
@@ -22,9 +31,10 @@ Conventions (the book's conventions appendix explains them):
 Why an integer code rather than first-class jitted functions: a jitted rule passed as an
 argument makes numba compile one specialisation of the whole trajectory kernel per rule (and per
 dtype), and numba does not cache such specialisations across processes. With an integer code
-there is one specialisation per dtype, cached on disk. Measured here (numba 0.68, 2 cores): the
-float64 trajectory kernel with all 13 rules compiles in about 11 to 13 s, and a fresh process
-with a warm cache imports optbook and runs its first trajectory in 0.9 s (``benchmarks/``).
+there is one specialisation per dtype, cached on disk. Measured here (numba 0.68, 2 shared
+cores): the float64 trajectory kernel with all 13 rules and its 2-D register path compiles in
+about 17 s (10.5 s before that path, same load), and a fresh process with a warm cache imports
+optbook and runs its first trajectory in about 1 s (``benchmarks/``).
 The first-class-function variant has not been timed yet; that comparison is still to do.
 """
 
@@ -60,6 +70,7 @@ NADAM_DECAY_BASE = 0.96
 @njit(cache=True, error_model="numpy")
 def gd_update(x, g, lr):
     r"""Gradient descent: :math:`x \leftarrow x - \eta g` (Cauchy 1847)."""
+    lr = x.dtype.type(lr)
     for i in range(x.size):
         x[i] -= lr * g[i]
 
@@ -70,6 +81,8 @@ def momentum_update(x, g, v, lr, gamma):
 
     .. math:: v \leftarrow \gamma v + \eta g, \qquad x \leftarrow x - v
     """
+    lr = x.dtype.type(lr)
+    gamma = x.dtype.type(gamma)
     for i in range(x.size):
         v[i] = gamma * v[i] + lr * g[i]
         x[i] -= v[i]
@@ -81,6 +94,8 @@ def momentum_pytorch_update(x, g, b, lr, mu):
 
     .. math:: b \leftarrow \mu b + g, \qquad x \leftarrow x - \eta b
     """
+    lr = x.dtype.type(lr)
+    mu = x.dtype.type(mu)
     for i in range(x.size):
         b[i] = mu * b[i] + g[i]
         x[i] -= lr * b[i]
@@ -97,6 +112,8 @@ def nesterov_reformulated_update(x, g, v, lr, gamma):
 
     (PyTorch's ``nesterov=True`` is the same rule with :math:`v = \eta b`.)
     """
+    lr = x.dtype.type(lr)
+    gamma = x.dtype.type(gamma)
     for i in range(x.size):
         step = lr * g[i]
         v[i] = gamma * v[i] + step
@@ -118,14 +135,19 @@ def delta_bar_delta_update(x, g, rates, bar, kappa, phi, theta, scale):
     The rates change first, from the sign of the previous averaged gradient against the new
     gradient; ``scale`` is the schedule's factor :math:`\eta_t/\eta_0` (1 without a schedule).
     """
+    kappa = x.dtype.type(kappa)
+    shrink = x.dtype.type(1.0 - phi)
+    keep = x.dtype.type(1.0 - theta)
+    theta = x.dtype.type(theta)
+    scale = x.dtype.type(scale)
     for i in range(x.size):
         agreement = bar[i] * g[i]
         if agreement > 0.0:
             rates[i] += kappa
         elif agreement < 0.0:
-            rates[i] *= 1.0 - phi
+            rates[i] *= shrink
         x[i] -= scale * rates[i] * g[i]
-        bar[i] = (1.0 - theta) * g[i] + theta * bar[i]
+        bar[i] = keep * g[i] + theta * bar[i]
 
 
 @njit(cache=True, error_model="numpy")
@@ -134,6 +156,8 @@ def adagrad_update(x, g, r, lr, eps):
 
     .. math:: r \leftarrow r + g^2, \qquad x \leftarrow x - \frac{\eta\, g}{\sqrt{r} + \varepsilon}
     """
+    lr = x.dtype.type(lr)
+    eps = x.dtype.type(eps)
     for i in range(x.size):
         r[i] += g[i] * g[i]
         x[i] -= lr * g[i] / (math.sqrt(r[i]) + eps)
@@ -146,8 +170,12 @@ def rmsprop_update(x, g, s, lr, rho, eps):
     .. math:: s \leftarrow \rho s + (1-\rho) g^2, \qquad
               x \leftarrow x - \frac{\eta\, g}{\sqrt{s} + \varepsilon}
     """
+    lr = x.dtype.type(lr)
+    one_minus_rho = x.dtype.type(1.0 - rho)
+    rho = x.dtype.type(rho)
+    eps = x.dtype.type(eps)
     for i in range(x.size):
-        s[i] = rho * s[i] + (1.0 - rho) * (g[i] * g[i])
+        s[i] = rho * s[i] + one_minus_rho * (g[i] * g[i])
         x[i] -= lr * g[i] / (math.sqrt(s[i]) + eps)
 
 
@@ -161,10 +189,14 @@ def adadelta_update(x, g, s, u, lr, rho, eps):
         u \leftarrow \rho u + (1-\rho)\Delta^2,\quad
         x \leftarrow x - \eta\Delta
     """
+    lr = x.dtype.type(lr)
+    one_minus_rho = x.dtype.type(1.0 - rho)
+    rho = x.dtype.type(rho)
+    eps = x.dtype.type(eps)
     for i in range(x.size):
-        s[i] = rho * s[i] + (1.0 - rho) * (g[i] * g[i])
+        s[i] = rho * s[i] + one_minus_rho * (g[i] * g[i])
         delta = math.sqrt(u[i] + eps) / math.sqrt(s[i] + eps) * g[i]
-        u[i] = rho * u[i] + (1.0 - rho) * (delta * delta)
+        u[i] = rho * u[i] + one_minus_rho * (delta * delta)
         x[i] -= lr * delta
 
 
@@ -179,11 +211,16 @@ def adam_update(x, g, m, v, lr, beta1, beta2, eps, beta1_t, beta2_t):
 
     ``beta1_t`` and ``beta2_t`` are :math:`\beta_1^t, \beta_2^t` for the current step.
     """
-    step_size = lr / (1.0 - beta1_t)
-    root_correction = math.sqrt(1.0 - beta2_t)
+    step_size = x.dtype.type(lr / (1.0 - beta1_t))
+    root_correction = x.dtype.type(math.sqrt(1.0 - beta2_t))
+    one_minus_beta1 = x.dtype.type(1.0 - beta1)
+    one_minus_beta2 = x.dtype.type(1.0 - beta2)
+    beta1 = x.dtype.type(beta1)
+    beta2 = x.dtype.type(beta2)
+    eps = x.dtype.type(eps)
     for i in range(x.size):
-        m[i] = beta1 * m[i] + (1.0 - beta1) * g[i]
-        v[i] = beta2 * v[i] + (1.0 - beta2) * (g[i] * g[i])
+        m[i] = beta1 * m[i] + one_minus_beta1 * g[i]
+        v[i] = beta2 * v[i] + one_minus_beta2 * (g[i] * g[i])
         x[i] -= step_size * m[i] / (math.sqrt(v[i]) / root_correction + eps)
 
 
@@ -199,11 +236,16 @@ def amsgrad_update(x, g, m, v, v_max, lr, beta1, beta2, eps, beta1_t, beta2_t):
     with :math:`m, v` as in Adam. Like PyTorch, the running maximum is taken over the
     uncorrected :math:`v` and divided by the current bias correction.
     """
-    step_size = lr / (1.0 - beta1_t)
-    root_correction = math.sqrt(1.0 - beta2_t)
+    step_size = x.dtype.type(lr / (1.0 - beta1_t))
+    root_correction = x.dtype.type(math.sqrt(1.0 - beta2_t))
+    one_minus_beta1 = x.dtype.type(1.0 - beta1)
+    one_minus_beta2 = x.dtype.type(1.0 - beta2)
+    beta1 = x.dtype.type(beta1)
+    beta2 = x.dtype.type(beta2)
+    eps = x.dtype.type(eps)
     for i in range(x.size):
-        m[i] = beta1 * m[i] + (1.0 - beta1) * g[i]
-        v[i] = beta2 * v[i] + (1.0 - beta2) * (g[i] * g[i])
+        m[i] = beta1 * m[i] + one_minus_beta1 * g[i]
+        v[i] = beta2 * v[i] + one_minus_beta2 * (g[i] * g[i])
         v_max[i] = max(v_max[i], v[i])
         x[i] -= step_size * m[i] / (math.sqrt(v_max[i]) / root_correction + eps)
 
@@ -212,7 +254,7 @@ def amsgrad_update(x, g, m, v, v_max, lr, beta1, beta2, eps, beta1_t, beta2_t):
 def decoupled_weight_decay(x, lr, weight_decay):
     r"""AdamW's decoupled decay (Loshchilov & Hutter 2019): :math:`x \leftarrow (1-\eta\lambda)x`.
     """
-    factor = 1.0 - lr * weight_decay
+    factor = x.dtype.type(1.0 - lr * weight_decay)
     for i in range(x.size):
         x[i] *= factor
 
@@ -231,36 +273,47 @@ def nadam_update(x, g, m, v, lr, beta1, beta2, eps, mu_t, mu_next, mu_prod, beta
 
     ``mu_prod`` is :math:`\prod_{s\le t}\mu_s` including the current step.
     """
-    g_coef = lr * (1.0 - mu_t) / (1.0 - mu_prod)
-    m_coef = lr * mu_next / (1.0 - mu_prod * mu_next)
+    g_coef = x.dtype.type(lr * (1.0 - mu_t) / (1.0 - mu_prod))
+    m_coef = x.dtype.type(lr * mu_next / (1.0 - mu_prod * mu_next))
+    correction = x.dtype.type(1.0 - beta2_t)
+    one_minus_beta1 = x.dtype.type(1.0 - beta1)
+    one_minus_beta2 = x.dtype.type(1.0 - beta2)
+    beta1 = x.dtype.type(beta1)
+    beta2 = x.dtype.type(beta2)
+    eps = x.dtype.type(eps)
     for i in range(x.size):
-        m[i] = beta1 * m[i] + (1.0 - beta1) * g[i]
-        v[i] = beta2 * v[i] + (1.0 - beta2) * (g[i] * g[i])
-        denom = math.sqrt(v[i] / (1.0 - beta2_t)) + eps
+        m[i] = beta1 * m[i] + one_minus_beta1 * g[i]
+        v[i] = beta2 * v[i] + one_minus_beta2 * (g[i] * g[i])
+        denom = math.sqrt(v[i] / correction) + eps
         x[i] -= g_coef * g[i] / denom + m_coef * m[i] / denom
 
 
 # --------------------------------------------------------------------------- dispatchers
 
 
-@njit(cache=True)
+@njit(cache=True, error_model="numpy", inline="always")
 def gradient_point(code, hyper, x, state, out):
     """Write into ``out`` where the gradient of this step is taken.
 
     That is ``x`` itself for every rule except look-ahead Nesterov, whose point is
     :math:`x - \\gamma v`.
     """
+    gradient_point_rows(code, hyper, x, state_rows(state, x)[0], out)
+
+
+@njit(cache=True, error_model="numpy", inline="always")
+def gradient_point_rows(code, hyper, x, s0, out):
+    """:func:`gradient_point` with the state's first row passed (see :func:`apply_step_rows`)."""
     if code == NESTEROV:
-        gamma = hyper[1]
-        v = state[0]
+        gamma = x.dtype.type(hyper[1])
         for i in range(x.size):
-            out[i] = x[i] - gamma * v[i]
+            out[i] = x[i] - gamma * s0[i]
     else:
         for i in range(x.size):
             out[i] = x[i]
 
 
-@njit(cache=True)
+@njit(cache=True, error_model="numpy", inline="always")
 def apply_step_rows(code, hyper, lr, x, g, s0, s1, s2, scalars):
     """:func:`apply_step` with the state rows passed separately (unused rows: any array).
 
@@ -309,14 +362,14 @@ def apply_step_rows(code, hyper, lr, x, g, s0, s1, s2, scalars):
                      scalars[3], scalars[1])
 
 
-@njit(cache=True)
+@njit(cache=True, inline="always")
 def state_rows(state, x):
     """The first three rows of ``state``, with ``x`` standing in for rows a rule does not have."""
     n = state.shape[0]
     return (state[0] if n > 0 else x), (state[1] if n > 1 else x), (state[2] if n > 2 else x)
 
 
-@njit(cache=True)
+@njit(cache=True, error_model="numpy")
 def apply_step(code, hyper, lr, x, g, state, scalars):
     """Advance ``x``, ``state`` and ``scalars`` by one step of rule ``code`` with rate ``lr``.
 

@@ -40,7 +40,7 @@ CYCLICAL = 5
 COSINE = 6
 
 
-@njit(cache=True)
+@njit(cache=True, error_model="numpy", inline="always")
 def _integer_power(base, n):
     """``base**n`` by binary exponentiation: only multiplications, so reproducible anywhere."""
     result = 1.0
@@ -52,7 +52,7 @@ def _integer_power(base, n):
     return result
 
 
-@njit(cache=True)
+@njit(cache=True, error_model="numpy", inline="always")
 def schedule_lr(code, params, lr0, t):
     """The learning rate of step ``t`` (from 1) for schedule ``code`` with base rate ``lr0``."""
     k = t - 1
@@ -164,14 +164,14 @@ CLIP_VALUE = 1
 CLIP_NORM = 2
 
 
-@njit(cache=True)
+@njit(cache=True, error_model="numpy", inline="always")
 def clip_elementwise(g, c):
     """Clip every component of ``g`` to :math:`[-c, c]`, in place."""
     for i in range(g.size):
         g[i] = min(max(g[i], -c), c)
 
 
-@njit(cache=True)
+@njit(cache=True, error_model="numpy", inline="always")
 def clip_by_norm(g, c):
     """Rescale ``g`` in place to norm ``c`` if its Euclidean norm exceeds ``c``."""
     total = 0.0
@@ -184,7 +184,7 @@ def clip_by_norm(g, c):
             g[i] *= factor
 
 
-@njit(cache=True)
+@njit(cache=True, error_model="numpy", inline="always")
 def apply_clip(mode, c, g):
     """Clip ``g`` in place: ``mode`` is CLIP_NONE, CLIP_VALUE or CLIP_NORM."""
     if mode == CLIP_VALUE:
