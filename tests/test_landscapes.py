@@ -72,6 +72,7 @@ CASES = {
         ),
     ),
     "saddle": (L.saddle, lambda p: p[0] ** 2 - p[1] ** 2),
+    "plane": (lambda: L.plane([0.5, -2.0]), lambda p: 0.5 * p[0] - 2.0 * p[1]),
     "plateau": (L.plateau, lambda p: 0.5 * np.mean((_sig(p[0] * _U + p[1]) - _T) ** 2)),
 }
 for _table in (1, 2):
@@ -149,7 +150,7 @@ def test_float32_value_and_grad(case):
 
 def test_minimizers_are_strict_minima(case):
     land, formula = case
-    if land.name == "saddle":
+    if land.name in ("saddle", "plane"):
         assert land.minimizers.shape == (0, 2) and land.min_value == -math.inf
         return
     for m in land.minimizers:
@@ -190,6 +191,10 @@ def test_hand_worked_values():
     s = L.saddle()
     assert s.value([1.0, 2.0]) == -3.0
     np.testing.assert_array_equal(s.grad([1.0, 2.0]), [2.0, -4.0])
+    flat = L.plane([-1.0])  # f(x) = -x: the gradient is -1 wherever we stand
+    assert flat.value([3.0]) == -3.0
+    np.testing.assert_array_equal(flat.grad([1e9]), [-1.0])
+    np.testing.assert_array_equal(flat.hessian([7.0]), [[0.0]])
 
 
 def test_lecture_quadratics_thresholds():

@@ -33,6 +33,7 @@ def store_checked_outputs(path: Path, timeout: int = 120) -> int:
     for cell in notebook.cells:
         if cell.cell_type != "code":
             continue
+        cell.metadata.pop("execution", None)  # nbclient's timestamps: noise in every diff
         if is_checked(cell):
             # nbval treats a stored output without an execution count as never run.
             checked += 1

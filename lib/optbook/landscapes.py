@@ -32,6 +32,7 @@ Rosenbrock             1     ``[a, b]``
 two minima (Barra)     2     ``[a_1, c_1, a_2, c_2, s]`` (wells of depth a_i at (c_i, 0))
 saddle                 3     ``[]``
 plateau                4     ``[N, u_1..u_N, t_1..t_N]`` (inputs u, targets t)
+plane                  5     ``[s_1..s_n]`` (the slope)
 =====================  ====  ===========================================================
 """
 
@@ -49,6 +50,7 @@ ROSENBROCK = 1
 TWO_MINIMA = 2
 SADDLE = 3
 PLATEAU = 4
+PLANE = 5
 
 
 # --------------------------------------------------------------------------- kernels
@@ -109,6 +111,13 @@ def value_and_grad(code, params, x, g):
         g[0] = 2.0 * x0
         g[1] = -2.0 * y0
         return x0 * x0 - y0 * y0
+    elif code == PLANE:
+        # f = s^T x, grad = s: the same slope everywhere
+        f = 0.0
+        for i in range(x.shape[0]):
+            g[i] = params[i]
+            f += params[i] * np.float64(x[i])
+        return f
     elif code == PLATEAU:
         # f = 1/(2N) sum_i (sigma(w u_i + b) - t_i)^2  with x = (w, b)
         n = int(params[0])
@@ -163,6 +172,8 @@ def hessian_into(code, params, x, h):
         h[0, 1] = 0.0
         h[1, 0] = 0.0
         h[1, 1] = -2.0
+    elif code == PLANE:
+        h[:, :] = 0.0
     elif code == PLATEAU:
         # (1/N) sum_i (sigma'^2 + r sigma'') phi phi^T,  phi = (u_i, 1)
         m = int(params[0])
@@ -495,6 +506,30 @@ def saddle() -> Landscape:
     )
 
 
+def plane(slope) -> Landscape:
+    r"""The plane :math:`f(x) = s^\top x`, whose gradient is the slope :math:`s` everywhere.
+
+    Unbounded below (``min_value = -inf``, no minimisers): the landscape on which a heavy ball
+    reaches its terminal velocity :math:`\eta s/(1-\gamma)` (CSC321's hockey puck). Any
+    dimension; the start is the origin.
+    """
+    slope = np.asarray(slope, dtype=np.float64).ravel()
+    if slope.size == 0 or not np.all(np.isfinite(slope)):
+        raise ValueError(f"slope must be a non-empty vector of finite numbers, got {slope!r}")
+    dim = slope.size
+    return Landscape(
+        name="plane",
+        code=PLANE,
+        params=_readonly(slope),
+        dim=dim,
+        minimizers=_readonly(np.zeros((0, dim))),
+        min_value=-math.inf,
+        window=((-2.0, 2.0), (-2.0, 2.0)),
+        latex=r"f(x) = s^\top x",
+        start=_readonly(np.zeros(dim)),
+    )
+
+
 #: Inputs :math:`u_i` of the plateau's data set.
 PLATEAU_INPUTS = (-2.0, -1.0, 0.0, 1.0, 2.0)
 #: The logistic unit :math:`(w, b)` whose outputs are the plateau's targets.
@@ -594,6 +629,7 @@ _CONSTRUCTORS = {
     "rosenbrock": rosenbrock,
     "two_minima": two_minima,
     "saddle": saddle,
+    "plane": plane,
     "plateau": plateau,
     "regression_ravine": regression_ravine,
 }
