@@ -327,6 +327,8 @@ def test_get_by_name():
         (lambda: L.quadratic([1.0, 2.0, 3.0]).value_grid([0.0], [0.0]), "value_grid"),
         (lambda: L.saddle().value_grid(np.zeros(2), np.zeros(3)), "same shape"),
         (lambda: L.saddle().nearest_minimizer([0.0, 0.0]), "no minimizer"),
+        (lambda: L.plane([]), "slope must be a non-empty vector"),
+        (lambda: L.plane([1.0, np.nan]), "slope must be a non-empty vector"),
     ],
 )
 def test_bad_input_raises_naming_the_parameter(call, needle):
