@@ -200,6 +200,18 @@ def adadelta_update(x, g, s, u, lr, rho, eps):
         x[i] -= lr * delta
 
 
+@njit(cache=True, inline="always")
+def _adam_constants(x, lr, beta1, beta2, eps, beta1_t, beta2_t):
+    """Adam's per-step constants, worked out in float64 and cast once to ``x``'s dtype:
+    step size :math:`\\eta/(1-\\beta_1^t)`, root correction :math:`\\sqrt{1-\\beta_2^t}`,
+    :math:`\\beta_1, 1-\\beta_1, \\beta_2, 1-\\beta_2, \\varepsilon`."""
+    cast = x.dtype.type
+    return (
+        cast(lr / (1.0 - beta1_t)), cast(math.sqrt(1.0 - beta2_t)),
+        cast(beta1), cast(1.0 - beta1), cast(beta2), cast(1.0 - beta2), cast(eps),
+    )
+
+
 @njit(cache=True, error_model="numpy")
 def adam_update(x, g, m, v, lr, beta1, beta2, eps, beta1_t, beta2_t):
     r"""Adam (Kingma & Ba 2015), :math:`\varepsilon` outside the root as PyTorch.
@@ -211,13 +223,9 @@ def adam_update(x, g, m, v, lr, beta1, beta2, eps, beta1_t, beta2_t):
 
     ``beta1_t`` and ``beta2_t`` are :math:`\beta_1^t, \beta_2^t` for the current step.
     """
-    step_size = x.dtype.type(lr / (1.0 - beta1_t))
-    root_correction = x.dtype.type(math.sqrt(1.0 - beta2_t))
-    one_minus_beta1 = x.dtype.type(1.0 - beta1)
-    one_minus_beta2 = x.dtype.type(1.0 - beta2)
-    beta1 = x.dtype.type(beta1)
-    beta2 = x.dtype.type(beta2)
-    eps = x.dtype.type(eps)
+    step_size, root_correction, beta1, one_minus_beta1, beta2, one_minus_beta2, eps = (
+        _adam_constants(x, lr, beta1, beta2, eps, beta1_t, beta2_t)
+    )
     for i in range(x.size):
         m[i] = beta1 * m[i] + one_minus_beta1 * g[i]
         v[i] = beta2 * v[i] + one_minus_beta2 * (g[i] * g[i])
@@ -236,13 +244,9 @@ def amsgrad_update(x, g, m, v, v_max, lr, beta1, beta2, eps, beta1_t, beta2_t):
     with :math:`m, v` as in Adam. Like PyTorch, the running maximum is taken over the
     uncorrected :math:`v` and divided by the current bias correction.
     """
-    step_size = x.dtype.type(lr / (1.0 - beta1_t))
-    root_correction = x.dtype.type(math.sqrt(1.0 - beta2_t))
-    one_minus_beta1 = x.dtype.type(1.0 - beta1)
-    one_minus_beta2 = x.dtype.type(1.0 - beta2)
-    beta1 = x.dtype.type(beta1)
-    beta2 = x.dtype.type(beta2)
-    eps = x.dtype.type(eps)
+    step_size, root_correction, beta1, one_minus_beta1, beta2, one_minus_beta2, eps = (
+        _adam_constants(x, lr, beta1, beta2, eps, beta1_t, beta2_t)
+    )
     for i in range(x.size):
         m[i] = beta1 * m[i] + one_minus_beta1 * g[i]
         v[i] = beta2 * v[i] + one_minus_beta2 * (g[i] * g[i])
