@@ -1,10 +1,13 @@
 """The plotting module: its style, and that each drawing function draws what it is given."""
 
+import io
+
 import matplotlib
 
 matplotlib.use("Agg")
 
 import numpy as np
+import PIL.Image
 import pytest
 from matplotlib.colors import to_hex
 
@@ -101,6 +104,57 @@ def test_decade_limits():
 def test_canvas_png_is_the_drawn_canvas():
     fig, ax = plotting.subplots()
     ax.plot([0, 1], [0, 1])
+    ax.imshow(np.random.default_rng(0).random((20, 30)))
     fig.canvas.draw()
     data = plotting.canvas_png(fig)
     assert data[:8] == b"\x89PNG\r\n\x1a\n"
+    decoded = PIL.Image.open(io.BytesIO(data))
+    decoded.load()  # checks every chunk's CRC and the zlib stream
+    assert decoded.mode == "RGB" and decoded.size == (700, 320)
+    canvas = np.asarray(fig.canvas.buffer_rgba())
+    np.testing.assert_array_equal(np.asarray(decoded), canvas[..., :3])
+
+
+def test_rate_norm_is_fixed_monotone_and_greys_out_no_convergence():
+    norm, cmap = plotting.rate_norm(), plotting.rate_cmap()
+    rates = np.array([0.0, 0.5, 0.9, 0.99, 0.999, 1.0])
+    scaled = norm(rates)
+    assert scaled[0] == pytest.approx(0.0, abs=1e-3) and scaled[-1] == 1.0
+    assert np.all(np.diff(scaled) > 0)
+    # linear in log10(1 + slack - rate), slack = 0.001, from rate 0 to rate 1
+    span = np.log10(1.001 / 0.001)
+    np.testing.assert_allclose(scaled, np.log10(1.001 / (1.001 - rates)) / span, rtol=1e-12)
+    grey = to_hex(plotting.NO_CONVERGENCE_COLOR)
+    for rate in (np.nan, 1.0005, 1.5, 1e6):
+        assert to_hex(cmap(norm(np.array([rate])))[0]) == grey
+    assert to_hex(cmap(norm(np.array([0.95])))[0]) != grey
+
+
+def test_heat_map_takes_a_linear_range_or_a_norm():
+    fig, ax = plotting.subplots()
+    image, colorbar = plotting.heat_map(ax, np.full((2, 2), 0.9), (0, 1), (0, 1),
+                                        norm=plotting.rate_norm(), ticks=plotting.RATE_TICKS)
+    np.testing.assert_allclose(colorbar.get_ticks(), plotting.RATE_TICKS)
+    with pytest.raises(ValueError, match="either vmin"):
+        plotting.heat_map(ax, np.zeros((2, 2)), (0, 1), (0, 1))
+    with pytest.raises(ValueError, match="either vmin"):
+        plotting.heat_map(ax, np.zeros((2, 2)), (0, 1), (0, 1), vmin=0.0,
+                          norm=plotting.rate_norm())
+
+
+def test_level_ellipses_lie_on_their_levels():
+    fig, ax = plotting.subplots()
+    land = landscapes.quadratic([2.0, 30.0], angle=0.4, center=[1.0, -0.5])
+    window = ((-3.0, 5.0), (-2.0, 1.0))
+    lines = plotting.level_ellipses(ax, land, window, n_levels=9)
+    levels = lines.get_array()
+    assert len(levels) == 9 and np.all(levels > 0)
+    np.testing.assert_allclose(levels[1:] / levels[:-1], levels[1] / levels[0], rtol=1e-9)
+    for level, segment in zip(levels, lines.get_segments(), strict=True):
+        values = land.value_grid(segment[:, 0], segment[:, 1]) - land.min_value
+        np.testing.assert_allclose(values, level, rtol=1e-12)
+    # the same levels as the contour plot of that window
+    cs = plotting.contours(ax, land, window=window, n_levels=9, resolution=64)
+    np.testing.assert_allclose(levels, cs.levels, rtol=1e-12)
+    with pytest.raises(ValueError, match="2-D quadratic"):
+        plotting.level_ellipses(ax, landscapes.rosenbrock(), window)

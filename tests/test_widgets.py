@@ -11,13 +11,27 @@ matplotlib.use("Agg")
 import numpy as np
 import pytest
 
-from optbook import landscapes, optimizers, run, widgets
+from optbook import landscapes, optimizers, plotting, run, theory, widgets
 
 
 def shown_png(explorer) -> bytes:
     """The PNG the explorer's output widget holds."""
     (output,) = explorer._out.outputs
     return base64.b64decode(output["data"]["image/png"])
+
+
+def full_draw_png(explorer) -> bytes:
+    """The explorer's figure drawn whole, as a plain Matplotlib draw would (no blitting)."""
+    layered = [*explorer._scenery, *explorer._dynamic]
+    for artist in layered:
+        artist.set_animated(False)
+    try:
+        explorer.fig.canvas.draw()
+        return plotting.canvas_png(explorer.fig)
+    finally:
+        for artist in layered:
+            artist.set_animated(True)
+        explorer._draw(widgets._FIGURE)
 
 
 def all_finite(line):
@@ -76,6 +90,13 @@ def test_redraw_reuses_figure_and_artists(trio):
     assert all(a is b for a, b in zip(trio.notes, texts, strict=True))
     assert trio.paths[0] in trio.ax_path.lines
     assert shown_png(trio) != before
+
+
+def test_blitted_figure_is_the_whole_figure_drawn(trio):
+    # the minimiser's star stays on top of the paths that end on it, as in a full draw
+    trio.update(gd_lr=0.05, momentum_gamma=0.5, steps=60, x0=(4.0, 0.5))
+    trio.update(gd_lr=0.04)  # a slider event: blitted on the cached background
+    assert shown_png(trio) == full_draw_png(trio)
 
 
 def test_moving_a_slider_updates_like_update(trio):
@@ -177,6 +198,11 @@ def test_rate_shown_is_the_rate_the_library_measures(gd_rate):
     )
 
 
+def test_blitted_rate_figure_is_the_whole_figure_drawn(gd_rate):
+    gd_rate.update(kappa=3.0, lr=0.9)  # the rate curve crosses the "no convergence" label
+    assert shown_png(gd_rate) == full_draw_png(gd_rate)
+
+
 def test_gd_past_two_over_lambda_max_is_shown_diverging(gd_rate):
     gd_rate.update(kappa=100.0, lr=0.021)
     assert gd_rate.run.diverged_at is not None
@@ -208,12 +234,20 @@ def polyak(kappa):
     return (2 / (s + 1)) ** 2, ((s - 1) / (s + 1)) ** 2
 
 
+# The map's horizontal axis is eta * lambda_max (lambda_max = kappa): its points are drawn at
+# (eta * kappa, gamma).
+
+
 def test_optimum_and_boundary_are_theory(rate_map):
     alpha, beta = polyak(100.0)
-    np.testing.assert_allclose(rate_map.optimum_marker.get_xydata(), [[alpha, beta]], rtol=1e-12)
+    np.testing.assert_allclose(rate_map.optimum_marker.get_xydata(), [[alpha * 100.0, beta]],
+                               rtol=1e-12)
     gamma = rate_map.boundary_line.get_ydata()
-    np.testing.assert_allclose(rate_map.boundary_line.get_xdata(), 2 * (1 + gamma) / 100.0)
+    lr_bound = theory.gd_stability_bound(100.0) * (1 + gamma)  # eta on the boundary
+    np.testing.assert_allclose(rate_map.boundary_line.get_xdata(), lr_bound * 100.0, rtol=1e-12)
+    np.testing.assert_allclose(rate_map.boundary_line.get_xdata(), 2 * (1 + gamma))
     assert gamma.min() == 0 and gamma.max() == 1
+    assert rate_map.ax_map.get_xlim() == (0.0, 4.5) and rate_map.ax_map.get_ylim() == (0.0, 1.0)
 
 
 def test_map_is_the_library_sweep(rate_map):
@@ -224,7 +258,15 @@ def test_map_is_the_library_sweep(rate_map):
     sweep = run.sweep(land, optimizers.momentum(0.01, 0.9), land.start, 300,
                       x=("lr", lrs), y=("gamma", gammas))
     np.testing.assert_array_equal(rate_map.image.get_array().filled(np.nan), sweep.rate)
-    assert list(rate_map.image.get_extent()) == [0.0, lr_max, 0.0, 1.0]
+    # cell ix covers the ix-th of n slices of [0, 4.5] in eta * kappa: its centre is lrs[ix]
+    assert list(rate_map.image.get_extent()) == [0.0, 4.5, 0.0, 1.0]
+    np.testing.assert_allclose((np.arange(n) + 0.5) * 4.5 / n, lrs * 100.0, rtol=1e-12)
+    # the colour of a cell is its rate's on the fixed scale; no convergence is grey
+    colours = rate_map.image.to_rgba(rate_map.image.get_array())
+    expected = plotting.rate_cmap()(plotting.rate_norm()(sweep.rate))
+    np.testing.assert_allclose(colours, expected)
+    grey = matplotlib.colors.to_rgba(plotting.NO_CONVERGENCE_COLOR)
+    assert np.all(colours[~(sweep.rate <= 1.0)] == grey)
     # cells right of the boundary diverge, cells well left of it converge
     lr_grid, gamma_grid = np.meshgrid(lrs, gammas)
     margin = lr_grid * 100.0 - (2 + 2 * gamma_grid)
@@ -236,7 +278,7 @@ def test_point_and_its_path(rate_map):
     rate_map.update(lr=0.02, gamma=0.5)
     land = landscapes.conditioned_quadratic(100.0)
     traj = run.trajectory(land, optimizers.momentum(0.02, 0.5), land.start, 300)
-    np.testing.assert_array_equal(rate_map.point_marker.get_xydata(), [[0.02, 0.5]])
+    np.testing.assert_array_equal(rate_map.point_marker.get_xydata(), [[0.02 * 100.0, 0.5]])
     np.testing.assert_array_equal(rate_map.path_line.get_xydata()[-1], traj.positions[-1])
     measured = run.empirical_rate(np.linalg.norm(traj.positions, axis=1))
     assert rate_map.measured_rate == measured
@@ -261,10 +303,38 @@ def test_kappa_change_recomputes_in_place_and_keeps_the_point_on_the_map(rate_ma
     rate_map.update(kappa=10.0)
     assert rate_map.image is image and rate_map.fig is fig and rate_map.path_line is path
     assert rate_map.values["lr"] == pytest.approx(0.2, rel=1e-12)  # eta * lambda_max kept
+    np.testing.assert_allclose(rate_map.point_marker.get_xydata(), [[2.0, 0.5]], rtol=1e-12)
     alpha, beta = polyak(10.0)
-    np.testing.assert_allclose(rate_map.optimum_marker.get_xydata(), [[alpha, beta]], rtol=1e-12)
-    np.testing.assert_allclose(rate_map.boundary_line.get_xdata(), [0.2, 0.4])
-    assert list(rate_map.image.get_extent()) == [0.0, 0.45, 0.0, 1.0]
+    np.testing.assert_allclose(rate_map.optimum_marker.get_xydata(), [[alpha * 10.0, beta]],
+                               rtol=1e-12)
+    np.testing.assert_allclose(rate_map.boundary_line.get_xdata(), [2.0, 4.0])
+    assert list(rate_map.image.get_extent()) == [0.0, 4.5, 0.0, 1.0]
+    assert rate_map.ax_map.title.get_text().startswith(r"$\kappa$ = 10:")
+    land = landscapes.conditioned_quadratic(10.0)
+    sweep = run.sweep(land, optimizers.momentum(0.01, 0.9), land.start, 300,
+                      x=("lr", (np.arange(32) + 0.5) * 0.45 / 32),
+                      y=("gamma", (np.arange(32) + 0.5) / 32))
+    np.testing.assert_array_equal(rate_map.image.get_array().filled(np.nan), sweep.rate)
+
+
+def test_level_sets_are_the_landscapes(rate_map):
+    rate_map.update(kappa=30.0, lr=0.05, gamma=0.6)
+    land = landscapes.conditioned_quadratic(30.0)
+    levels = rate_map._contours.get_array()
+    for level, segment in zip(levels, rate_map._contours.get_segments(), strict=True):
+        np.testing.assert_allclose(land.value_grid(segment[:, 0], segment[:, 1]), level,
+                                   rtol=1e-12)
+    # the start's level set fits the panel, whose limits are symmetric about the minimiser
+    (x0, x1), (y0, y1) = rate_map.ax_path.get_xlim(), rate_map.ax_path.get_ylim()
+    assert x0 == -x1 and y0 == -y1
+    assert x1 > abs(land.start[0]) and y1 > abs(land.start[1])
+
+
+def test_blitted_map_is_the_whole_figure_drawn(rate_map):
+    rate_map.update(kappa=100.0, lr=0.02, gamma=0.5)
+    rate_map.update(kappa=40.0)  # redraws the scenery: colours, star, title, right panel
+    rate_map.update(gamma=0.6)  # redraws the point, path and note only
+    assert shown_png(rate_map) == full_draw_png(rate_map)
 
 
 def test_divergent_point_is_reported(rate_map):

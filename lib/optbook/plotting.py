@@ -24,12 +24,16 @@ from __future__ import annotations
 
 import io
 import math
+import struct
+import zlib
 
 import matplotlib as mpl
 import numpy as np
-import PIL.Image
 from matplotlib.backends.backend_agg import FigureCanvasAgg
+from matplotlib.collections import LineCollection
 from matplotlib.figure import Figure
+
+from optbook import landscapes
 
 # --------------------------------------------------------------------------- style
 
@@ -142,13 +146,25 @@ def png(fig) -> bytes:
 
 def canvas_png(fig) -> bytes:
     """The figure's Agg canvas as it was last drawn (including blitted artists, which
-    :func:`png` would leave out), as PNG bytes; fast compression, since explorers send one
-    per slider event."""
-    canvas = fig.canvas
-    image = PIL.Image.frombuffer("RGBA", canvas.get_width_height(), canvas.buffer_rgba())
-    buffer = io.BytesIO()
-    image.convert("RGB").save(buffer, format="PNG", compress_level=1)
-    return buffer.getvalue()
+    :func:`png` would leave out), as PNG bytes.
+
+    Explorers send one per slider event, so this is written for speed: 8-bit RGB (the canvas
+    is opaque), no per-row filter and zlib level 1. That is 3 to 4 times faster than Pillow's
+    fastest setting (which still tries every row filter) and no larger for figures, which are
+    mostly flat colour.
+    """
+    rgba = np.asarray(fig.canvas.buffer_rgba())
+    height, width, _ = rgba.shape
+    rows = np.empty((height, 1 + 3 * width), dtype=np.uint8)
+    rows[:, 0] = 0  # filter type "None" for every row
+    rows[:, 1:].reshape(height, width, 3)[...] = rgba[:, :, :3]
+    header = struct.pack(">IIBBBBB", width, height, 8, 2, 0, 0, 0)  # 8-bit RGB
+    return b"".join([b"\x89PNG\r\n\x1a\n", _png_chunk(b"IHDR", header),
+                     _png_chunk(b"IDAT", zlib.compress(rows.data, 1)), _png_chunk(b"IEND", b"")])
+
+
+def _png_chunk(tag: bytes, data: bytes) -> bytes:
+    return struct.pack(">I", len(data)) + tag + data + struct.pack(">I", zlib.crc32(tag + data))
 
 
 def decade_limits(values, floor: float):
@@ -201,6 +217,35 @@ def contours(ax, landscape, *, n_levels=14, resolution=160, window=None, minimiz
     if minimizers:
         mark_minimizers(ax, landscape)
     return cs
+
+
+def level_ellipses(ax, landscape, window, *, n_levels=14, points=160):
+    r"""Draw the level sets of a 2-D quadratic ``landscape`` on ``ax`` exactly, as ellipses;
+    returns them as one :class:`~matplotlib.collections.LineCollection`.
+
+    They look like :func:`contours` (the same levels of :math:`f - f^*`, log-spaced between a
+    low percentile of ``window`` and its maximum, the same colours) but cost a fraction of a
+    millisecond and stay smooth in a window much narrower than it is wide, where a contour grid
+    of the whole window would show polygons. The axes' limits are left alone.
+    """
+    if landscape.code != landscapes.QUADRATIC or landscape.dim != 2:
+        raise ValueError(f"landscape must be a 2-D quadratic, got {landscape!r}")
+    (x0, x1), (y0, y1) = window
+    X, Y = np.meshgrid(np.linspace(x0, x1, 64), np.linspace(y0, y1, 64))
+    levels = _levels(landscape.value_grid(X, Y) - landscape.min_value, n_levels)
+    centre = landscape.minimizers[0]
+    lam, vectors = np.linalg.eigh(landscape.hessian(centre))
+    t = np.linspace(0.0, 2.0 * np.pi, points)
+    circle = np.stack([np.cos(t), np.sin(t)], axis=1)  # (points, 2)
+    # f - f* = c on centre + V diag(sqrt(2c / lambda)) (cos t, sin t)
+    shape = (circle / np.sqrt(lam)) @ vectors.T
+    segments = centre + np.sqrt(2.0 * levels)[:, None, None] * shape
+    lines = LineCollection(
+        segments, array=levels, cmap=CONTOUR_CMAP,
+        norm=mpl.colors.LogNorm(levels[0], levels[-1] * 4), linewidths=0.8,
+    )
+    ax.add_collection(lines, autolim=False)
+    return lines
 
 
 def mark_minimizers(ax, landscape):
@@ -314,30 +359,68 @@ def rate_cmap():
                                                   over=NO_CONVERGENCE_COLOR)
 
 
-def heat_map(ax, values, x_extent, y_extent, *, vmin: float, vmax: float = 1.0,
-             colorbar_label: str = "rate", cmap=None):
+#: Ticks of the colour bar of :func:`rate_norm`.
+RATE_TICKS = (0.0, 0.5, 0.9, 0.99, 0.999, 1.0)
+
+
+def rate_norm(slack: float = 1e-3):
+    r"""A fixed colour scale for rates :math:`\rho \in [0, 1]`, logarithmic in
+    :math:`1 + \delta - \rho` (:math:`\delta` = ``slack``), so 0.9, 0.99 and 0.999 are nearly
+    evenly spaced and slow rates near 1 stay distinguishable (colour-bar ticks:
+    :data:`RATE_TICKS`). NaN and rates above 1 fall outside it (drawn in
+    :data:`NO_CONVERGENCE_COLOR` by :func:`rate_cmap`).
+
+    Being fixed, it keeps one colour for one rate whatever the data, so a heat map updated
+    with new values needs no new colour bar."""
+
+    def forward(rho):
+        with np.errstate(invalid="ignore", divide="ignore"):
+            return -np.log10(1.0 + slack - np.asarray(rho, dtype=np.float64))
+
+    def inverse(y):
+        return 1.0 + slack - 10.0 ** -np.asarray(y, dtype=np.float64)
+
+    return mpl.colors.FuncNorm((forward, inverse), vmin=0.0, vmax=1.0)
+
+
+def heat_map(ax, values, x_extent, y_extent, *, vmin: float | None = None, vmax: float = 1.0,
+             colorbar_label: str = "rate", cmap=None, norm=None, ticks=None):
     """Draw ``values`` (``(ny, nx)``, rows along y) as an image over the rectangle
     ``x_extent`` × ``y_extent``, with a colour bar; returns ``(image, colorbar)``.
 
     Cell ``[iy, ix]`` covers the ``ix``-th of ``nx`` equal slices of ``x_extent`` and the
-    ``iy``-th of ``y_extent`` (so grid values should be the slices' centres). NaN cells and
-    cells above ``vmax`` are drawn in :data:`NO_CONVERGENCE_COLOR` (with the default
-    ``cmap``). Update with :func:`update_heat_map`.
+    ``iy``-th of ``y_extent`` (so grid values should be the slices' centres). Colours are
+    linear from ``vmin`` to ``vmax``, or given by ``norm`` (e.g. :func:`rate_norm`; then
+    ``vmin`` is not given); ``ticks`` are the colour bar's (default: chosen by Matplotlib).
+    NaN cells and cells above the top are drawn in
+    :data:`NO_CONVERGENCE_COLOR` (with the default ``cmap``). Update with
+    :func:`update_heat_map`.
     """
+    if (norm is None) == (vmin is None):
+        raise ValueError("give heat_map either vmin (a linear scale) or norm, not both")
+    if norm is None:
+        norm = mpl.colors.Normalize(vmin, vmax)
     image = ax.imshow(
         values, origin="lower", aspect="auto", interpolation="nearest",
+        interpolation_stage="data",  # nearest: the same pixels, 3 times faster than "rgba"
         extent=(*x_extent, *y_extent), cmap=cmap if cmap is not None else rate_cmap(),
-        vmin=vmin, vmax=vmax,
+        norm=norm,
     )
     colorbar = ax.figure.colorbar(image, ax=ax, extend="max", pad=0.02)
+    if ticks is not None:
+        colorbar.set_ticks(ticks, labels=[f"{t:g}" for t in ticks])
     colorbar.set_label(colorbar_label, fontsize=FONT["label"])
     colorbar.ax.tick_params(labelsize=FONT["tick"])
     return image, colorbar
 
 
-def update_heat_map(image, values, x_extent, y_extent, *, vmin: float, vmax: float = 1.0):
-    """Show new ``values`` over a new rectangle on an image made by :func:`heat_map` (the
-    colour bar follows)."""
+def update_heat_map(image, values, x_extent=None, y_extent=None, *, vmin: float | None = None,
+                    vmax: float | None = None):
+    """Show new ``values`` on an image made by :func:`heat_map`, over a new rectangle and with
+    new colour limits where given (the colour bar follows)."""
     image.set_data(values)
-    image.set_extent((*x_extent, *y_extent))
-    image.set_clim(vmin, vmax)
+    if x_extent is not None or y_extent is not None:
+        old = image.get_extent()
+        image.set_extent((*(x_extent or old[:2]), *(y_extent or old[2:])))
+    if vmin is not None or vmax is not None:
+        image.set_clim(vmin, vmax)

@@ -17,7 +17,10 @@ How an explorer draws
 ---------------------
 The figure is built once. A redraw updates its artists in place (``set_data``, ``set_array``,
 ``set_text``); only the level sets of the momentum map's landscape, which change with
-:math:`\kappa`, are replaced. The figure reaches the page as a PNG in an
+:math:`\kappa`, are replaced. Drawing is blitted in layers: an event draws only what it changed
+on a cached image of the rest, because Agg draws text slowly (about 0.3 ms a glyph: a whole
+figure costs 100 to 250 ms); the blitted image is the one a plain draw of the figure gives.
+The figure reaches the page as a PNG in an
 :class:`ipywidgets.Output`, whose ``outputs`` are set from the kernel. That output is part of
 the widget state a notebook stores when executed, so the HTML book shows every explorer's
 figure at its default values (the vendored widget manager draws the sliders, which need a live
@@ -37,6 +40,7 @@ from dataclasses import dataclass
 
 import ipywidgets as widgets
 import numpy as np
+from matplotlib.axes import Axes
 from matplotlib.lines import Line2D
 from matplotlib.patches import Patch
 
@@ -137,15 +141,22 @@ def _hyper_slider(param, value):
 class _Explorer:
     """Controls, an output showing the figure, and the update cycle shared by the explorers.
 
-    A subclass builds ``self.fig`` and its artists, lists in ``self._dynamic`` the artists a
-    control changes, registers its sliders with :meth:`_add_control`, sets ``self.widget`` with
-    :meth:`_layout`, implements :meth:`_redraw`, and calls :meth:`_start` once to draw the
-    defaults.
+    A subclass builds ``self.fig`` and its artists, lists in ``self._dynamic`` the artists
+    every event may change and in ``self._scenery`` those (artists or whole axes) that only
+    some controls change, registers its sliders with :meth:`_add_control`, sets
+    ``self.widget`` with :meth:`_layout`, implements :meth:`_redraw`, and calls :meth:`_start`
+    once to draw the defaults.
 
-    Drawing is blitted: a full draw renders the static part (axes, ticks, level sets, legend)
-    and keeps it as a background; a slider event restores the background and draws only the
-    dynamic artists on it. ``_redraw`` reports when the static part changed (new axis limits,
-    a new heat map), and only then is the whole figure drawn again.
+    Drawing is blitted in three layers. The figure without the scenery and the dynamic artists
+    (axes, ticks, labels, legend, colour bar) is drawn once and kept as the *base*; the base
+    with the scenery on it is kept as the *background*; an event restores the background and
+    draws the dynamic artists on it. Each layer is drawn in z-order, but over the layers below
+    it whatever their z-order: an artist that must show on top of a dynamic one (a minimiser's
+    star under a path that ends on it) is made dynamic too, and :meth:`_start` adds the frame
+    (spines) of each axes to the highest layer drawing in it, so the blitted figure is the one a
+    plain draw gives. ``_redraw`` returns what changed: :data:`_ARTISTS` (only
+    the dynamic artists), :data:`_SCENERY` (the background is redrawn from the base) or
+    :data:`_FIGURE` (new axis limits in the base: the whole figure is drawn again).
     """
 
     fig = None
@@ -154,7 +165,8 @@ class _Explorer:
     def __init__(self):
         self._controls: dict[str, _Control] = {}
         self._dynamic = []
-        self._background = None
+        self._scenery = []
+        self._base = self._background = None
         self._muted = False
         self._out = widgets.Output(layout=widgets.Layout(width="100%"))
 
@@ -169,10 +181,7 @@ class _Explorer:
         checked = self._check(values)
         with self._quiet():
             self._apply(checked)
-        if self._redraw(set(checked)):
-            self._full_draw()
-        else:
-            self._fast_draw()
+        self._draw(self._redraw(set(checked)))
         self._publish()
 
     @property
@@ -207,32 +216,46 @@ class _Explorer:
         for key, value in checked.items():
             self._controls[key].widget.value = value
 
-    def _redraw(self, changed: set) -> bool:
-        """Recompute and update the artists for the controls named in ``changed``; return
-        whether the static part of the figure changed."""
+    def _redraw(self, changed: set) -> int:
+        """Recompute and update the artists for the controls named in ``changed``; return the
+        layer that changed (:data:`_ARTISTS`, :data:`_SCENERY` or :data:`_FIGURE`)."""
         raise NotImplementedError
 
     def _start(self):
         """Draw the defaults, fix the layout they give, and show them."""
         self._redraw(set(self._controls))
         plotting.freeze_layout(self.fig)
-        for artist in self._dynamic:
-            artist.set_animated(True)
-        self._full_draw()
+        whole_axes = {a for a in self._scenery if isinstance(a, Axes)}
+        for layer in (self._dynamic, self._scenery):  # the highest layer first
+            for ax in {a.axes for a in layer} - whole_axes - {None}:
+                layer.extend(spine for spine in ax.spines.values()
+                             if spine not in self._dynamic and spine not in self._scenery)
+        for layer in (self._scenery, self._dynamic):
+            layer.sort(key=_draw_order)
+            for artist in layer:
+                artist.set_animated(True)
+        self._draw(_FIGURE)
         self._publish()
 
     # --- internals
 
-    def _full_draw(self):
-        self.fig.canvas.draw()
-        self._background = self.fig.canvas.copy_from_bbox(self.fig.bbox)
-        self._draw_dynamic()
-
-    def _fast_draw(self):
-        self.fig.canvas.restore_region(self._background)
-        self._draw_dynamic()
-
-    def _draw_dynamic(self):
+    def _draw(self, layer):
+        """Draw the figure on its canvas, from the cached layer below ``layer``."""
+        canvas = self.fig.canvas
+        if layer >= _FIGURE or self._base is None:
+            canvas.draw()  # skips the animated (scenery and dynamic) artists
+            self._base = canvas.copy_from_bbox(self.fig.bbox)
+            layer = _SCENERY
+        if layer >= _SCENERY:
+            if self._scenery:
+                canvas.restore_region(self._base)
+                for artist in self._scenery:
+                    self.fig.draw_artist(artist)
+                self._background = canvas.copy_from_bbox(self.fig.bbox)
+            else:
+                self._background = self._base
+        else:
+            canvas.restore_region(self._background)
         for artist in self._dynamic:
             self.fig.draw_artist(artist)
 
@@ -261,6 +284,20 @@ class _Explorer:
         )
 
 
+def _draw_order(artist):
+    """Sort key giving the order in which a plain draw of the figure draws ``artist``'s kind:
+    by z-order, then as its axes hold them (artists in different axes do not overlap)."""
+    ax = artist.axes
+    if ax is None or ax is artist:
+        return artist.get_zorder(), 0
+    return artist.get_zorder(), ax.get_children().index(artist)
+
+
+#: What :meth:`_Explorer._redraw` changed: only the dynamic artists, the scenery too, or what
+#: the whole figure shows (axis limits).
+_ARTISTS, _SCENERY, _FIGURE = 0, 1, 2
+
+
 def _set_limits(ax, xlim=None, ylim=None) -> bool:
     """Set the limits given; return whether any changed."""
     changed = False
@@ -269,6 +306,20 @@ def _set_limits(ax, xlim=None, ylim=None) -> bool:
             set_(*new)
             changed = True
     return changed
+
+
+def _set_symmetric_limits(axis, half) -> bool:
+    """Show [-half, half] on ``axis`` (an x or y axis) with three ticks, 0 and ±a nice number
+    well inside the limits (so no label sticks out of the figure, and few glyphs are drawn:
+    Agg's text is slow); return whether the limits changed."""
+    ax = axis.axes
+    if not _set_limits(ax, **{f"{axis.axis_name}lim": (-half, half)}):
+        return False
+    top = 0.8 * half
+    decade = 10.0 ** math.floor(math.log10(top))
+    tick = max(m for m in (1.0, 2.0, 5.0, 10.0) if m * decade <= top) * decade
+    axis.set_ticks([-tick, 0.0, tick])
+    return True
 
 
 def _button(description, on_click, width="auto"):
@@ -417,8 +468,8 @@ class TrajectoryExplorer(_Explorer):
             self.theory_lines.append(plotting.rate_line(self.ax_loss, 1.0, math.nan, 1,
                                                         power=2, color=colour))
             self.notes.append(plotting.note(self.ax_path, 0.03, 0.97 - 0.09 * k, color=colour))
-        self._dynamic = [self.start_marker, *self.paths, *self.loss_lines, *self.theory_lines,
-                         *self.notes]
+        self._dynamic = [self.start_marker, *stars, *self.paths, *self.loss_lines,
+                         *self.theory_lines, *self.notes]
         plotting.label(self.ax_path, "$x_1$", "$x_2$", f"${land.latex}$")
         self.ax_path.title.set_fontsize(plotting.FONT["note"])
         finite = math.isfinite(land.min_value)
@@ -466,7 +517,7 @@ class TrajectoryExplorer(_Explorer):
                                       steps, power=2)
             text = plotting.divergence_text(traj.diverged_at)
             self.notes[k].set_text(f"{self.labels[k]}: {text}" if text else "")
-        return self._rescale_loss_axis(steps)
+        return _FIGURE if self._rescale_loss_axis(steps) else _ARTISTS
 
     def _rescale_loss_axis(self, steps) -> bool:
         """Fit the loss axis to the measured curves (the theory lines may run past them) in
@@ -529,8 +580,8 @@ class QuadraticRateExplorer(_Explorer):
         ax = self.ax_rate
         self._grid = np.geomspace(*self.LR_RANGE, 600)
         ax.axhspan(1.0, 10.0, color=plotting.NO_CONVERGENCE_COLOR, alpha=0.35, lw=0)
-        ax.text(0.97, 1.03, "no convergence", transform=ax.get_yaxis_transform(), ha="right",
-                va="bottom", fontsize=plotting.FONT["note"])
+        no_convergence = ax.text(0.97, 1.03, "no convergence", transform=ax.get_yaxis_transform(),
+                                 ha="right", va="bottom", fontsize=plotting.FONT["note"])
         p = plotting.PALETTE
         self.direction_lines = [
             ax.plot([], [], color=p["sky blue"], lw=1.3, label=r"along $\lambda_{\min}$")[0],
@@ -561,8 +612,10 @@ class QuadraticRateExplorer(_Explorer):
                                               label=r"theory $\|x_0-x^*\|\rho^t$")
         ax.set_yscale("log")
         plotting.label(ax, "step $t$", r"$\|x_t - x^*\|$ and its components")
+        # the label is drawn over the curves that cross it, as in a plain draw
         self._dynamic = [*self.direction_lines, self.rate_curve, self.bound_line,
                          self.optimum_line, self.lr_line, self.rate_marker, self.note,
+                         no_convergence,
                          *self.component_lines, self.error_line, self.theory_line]
         plotting.figure_legend(self.fig, [
             *self.direction_lines, self.rate_curve, self.bound_line, self.optimum_line,
@@ -588,7 +641,7 @@ class QuadraticRateExplorer(_Explorer):
         self.theory_rate = theory.gd_rate(lr, lam)
         self.rate_marker.set_data([lr], [self.measured_rate])
         self._write_note(kappa, lr)
-        return self._draw_errors(land, offsets, errors)
+        return _FIGURE if self._draw_errors(land, offsets, errors) else _ARTISTS
 
     def _draw_errors(self, land, offsets, errors) -> bool:
         """Draw the run's error and its eigen-components; return whether the axis changed."""
@@ -622,23 +675,28 @@ class MomentumRateMap(_Explorer):
     use the velocity form of :func:`optbook.optimizers.momentum`. Left: the rate of
     :math:`\|x_t-x^*\|` measured by :func:`optbook.run.sweep` on a ``resolution`` ×
     ``resolution`` grid of ``steps``-step runs, :math:`\eta` from 0 to
-    :data:`LR_SPAN`:math:`/\lambda_{\max}`, :math:`\gamma` from 0 to 1 (grey: no
-    convergence); the stability boundary :math:`\eta\lambda_{\max} = 2 + 2\gamma` (GD's bound
+    :data:`LR_SPAN`:math:`/\lambda_{\max}`, :math:`\gamma` from 0 to 1, coloured on the fixed
+    scale :func:`optbook.plotting.rate_norm` (grey: no convergence); the stability boundary
+    :math:`\eta\lambda_{\max} = 2 + 2\gamma` (GD's bound
     :func:`~optbook.theory.gd_stability_bound` scaled by :math:`1+\gamma`); Polyak's optimum
     :math:`(\alpha^*, \beta^*)` (:func:`optbook.theory.heavy_ball_optimal`) as a star; the
-    current :math:`(\eta, \gamma)` as a white dot. Right: that point's path on the level sets.
+    current :math:`(\eta, \gamma)` as a white dot. The map's horizontal axis is
+    :math:`\eta\lambda_{\max}` (:math:`\lambda_{\max} = \kappa`), so the frame, its ticks
+    and the boundary stay put when :math:`\kappa` changes and only the colours, the star and
+    the title move (a :math:`\kappa` event redraws none of the map's axes); the note gives
+    :math:`\eta` itself. Right: that point's path on the level sets.
 
     Controls: ``kappa`` (log, 1 to 1000), ``lr`` (linear, over the map's :math:`\eta` range,
     which scales with :math:`1/\kappa`), ``gamma``; *snap to optimum* sets :math:`(\alpha^*,
     \beta^*)`. Changing :math:`\kappa` alone keeps :math:`\eta\lambda_{\max}`, i.e. the point's
     place on the map. Attributes: ``fig``, ``sweep``, ``run``, ``measured_rate``, ``optimum``,
-    ``image``, ``boundary_line``, ``optimum_marker``, ``point_marker``, ``path_line``,
-    ``note``.
+    ``image``, ``boundary_line``, ``optimum_marker``, ``point_marker`` (these four in map
+    coordinates :math:`(\eta\lambda_{\max}, \gamma)`), ``path_line``, ``note``.
     """
 
     KAPPA_RANGE = (1.0, 1000.0)
     LR_SPAN = 4.5
-    """The map's :math:`\\eta` axis ends at ``LR_SPAN / λmax`` (the boundary reaches 4)."""
+    """The map's axis :math:`\\eta\\lambda_{\\max}` ends at ``LR_SPAN`` (the boundary reaches 4)."""
     GAMMA_MAX = 0.99
 
     def __init__(self, kappa=100.0, lr=0.01, gamma=0.9, *, resolution=256, steps=500):
@@ -706,7 +764,8 @@ class MomentumRateMap(_Explorer):
         ax = self.ax_map
         blank = np.full((self.resolution, self.resolution), np.nan)
         self.image, self.colorbar = plotting.heat_map(
-            ax, blank, (0, 1), (0, 1), vmin=0.0, colorbar_label=r"empirical rate $\rho$"
+            ax, blank, (0.0, self.LR_SPAN), (0.0, 1.0), norm=plotting.rate_norm(),
+            ticks=plotting.RATE_TICKS, colorbar_label=r"empirical rate $\rho$"
         )
         p = plotting.PALETTE
         (self.boundary_line,) = ax.plot([], [], color=p["vermillion"], lw=1.6, ls="--",
@@ -716,8 +775,10 @@ class MomentumRateMap(_Explorer):
                                          label=r"$(\alpha^*, \beta^*)$")
         (self.point_marker,) = ax.plot([], [], "o", color="white", markersize=7,
                                        markeredgecolor="black", label=r"$(\eta, \gamma)$")
-        ax.set_ylim(0, 1)
-        plotting.label(ax, r"learning rate $\eta$", r"momentum $\gamma$")
+        ax.set_xlim(0.0, self.LR_SPAN)
+        ax.set_ylim(0.0, 1.0)
+        plotting.label(ax, r"$\eta\,\lambda_{\max}$  (learning rate × $\kappa$)",
+                       r"momentum $\gamma$", title=" ")
 
         empty = np.empty((0, 2))
         self.path_line = plotting.path(self.ax_path, empty, "momentum",
@@ -726,7 +787,12 @@ class MomentumRateMap(_Explorer):
                                                  markerfacecolor="white", zorder=5, label="start")
         stars = plotting.mark_minimizers(self.ax_path, land)
         self.note = plotting.note(self.ax_path, 0.03, 0.97)
-        self._dynamic = [self.point_marker, self.path_line, self.note]
+        self._dynamic = [self.point_marker, self.path_line, self.start_marker, *stars, self.note]
+        # what kappa changes: the map's colours (drawn over its frame, hence the boundary
+        # again), the star, the title, and the right-hand panel's level sets and
+        # limits (that whole axes; the path, the start, the star and the note on it are dynamic)
+        self._scenery = [self.image, self.boundary_line, self.optimum_marker, ax.title,
+                         self.ax_path]
         plotting.label(self.ax_path, "$x_1$", "$x_2$")
         plotting.figure_legend(self.fig, [
             self.boundary_line, self.optimum_marker, self.point_marker,
@@ -746,7 +812,7 @@ class MomentumRateMap(_Explorer):
         if new_map:
             self._redraw_map(land)
         lr, gamma = values["lr"], values["gamma"]
-        self.point_marker.set_data([lr], [gamma])
+        self.point_marker.set_data([lr * land.eigenvalues[-1]], [gamma])
         self.run = run.trajectory(land, optimizers.momentum(lr, gamma), land.start, self.steps)
         plotting.update_path(self.path_line, self.run.positions)
         refit = self._fit_path(land)
@@ -759,17 +825,17 @@ class MomentumRateMap(_Explorer):
             + rf"theory $\rho$ = {self.theory_rate:.4f}" + "\n"
             + (diverged if diverged else f"measured = {self.measured_rate:.4f}")
         )
-        return new_map or refit
+        return _SCENERY if new_map or refit else _ARTISTS
 
     def _fit_path(self, land) -> bool:
-        """Show the start's level set, and the path up to the contour grid's edge (a path that
+        """Show the start's level set, and the path up to the level sets' window (a path that
         swings across the ravine can leave the level set far behind): the half-height is the
-        level set's times a power of 2, capped by the grid. Return whether it changed."""
+        level set's times a power of 2, capped by the window's. Return whether it changed."""
         half_x, half_y = self._half_widths(land)
         swing = np.abs(self.run.positions[:, 1]).max()
         doublings = math.ceil(math.log2(max(swing / half_y, 1.0)))
         half = min(half_y * 2.0**doublings, half_x)
-        return _set_limits(self.ax_path, ylim=(-half, half))
+        return _set_symmetric_limits(self.ax_path.yaxis, half)
 
     def _redraw_map(self, land):
         """Sweep the (η, γ) grid for this κ and redraw what depends on κ."""
@@ -780,21 +846,18 @@ class MomentumRateMap(_Explorer):
         gammas = (np.arange(n) + 0.5) / n
         self.sweep = run.sweep(land, optimizers.momentum(lrs[0], gammas[0]), land.start,
                                self.steps, x=("lr", lrs), y=("gamma", gammas))
-        finite = self.sweep.rate[np.isfinite(self.sweep.rate)]
-        plotting.update_heat_map(self.image, self.sweep.rate, (0.0, lr_max), (0.0, 1.0),
-                                 vmin=float(finite.min()) if finite.size else 0.0)
-        self.ax_map.set_xlim(0.0, lr_max)
-        edge = np.array([0.0, 1.0])
-        self.boundary_line.set_data(theory.gd_stability_bound(lam_max) * (1.0 + edge), edge)
+        plotting.update_heat_map(self.image, self.sweep.rate)
+        edge = np.array([0.0, 1.0])  # in map coordinates: 2 + 2 gamma, up to rounding
+        self.boundary_line.set_data(theory.gd_stability_bound(lam_max) * (1.0 + edge) * lam_max,
+                                    edge)
         self.optimum = theory.heavy_ball_optimal(lam_min, lam_max)
-        self.optimum_marker.set_data([self.optimum.lr], [self.optimum.gamma])
-        self.ax_map.set_title(
-            rf"$\kappa$ = {lam_max / lam_min:.3g}: optimum $\rho^*$ = {self.optimum.rate:.3f}",
-            fontsize=plotting.FONT["title"],
+        self.optimum_marker.set_data([self.optimum.lr * lam_max], [self.optimum.gamma])
+        self.ax_map.title.set_text(
+            rf"$\kappa$ = {lam_max / lam_min:.4g}: optimum $\rho^*$ = {self.optimum.rate:.3f}"
         )
         if self._contours is not None:
             self._contours.remove()
         half = self._half_widths(land)[0]
-        self._contours = plotting.contours(self.ax_path, land, window=((-half, half),) * 2,
-                                           resolution=(100, 300), minimizers=False)
+        self._contours = plotting.level_ellipses(self.ax_path, land, ((-half, half),) * 2)
+        _set_symmetric_limits(self.ax_path.xaxis, half)
         self.start_marker.set_data([land.start[0]], [land.start[1]])
