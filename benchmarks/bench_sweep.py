@@ -1,5 +1,8 @@
 """The 256 x 256 heavy-ball (lr, gamma) sweep of 500 steps on a kappa = 100 quadratic."""
 
+import os
+import time
+
 import numpy as np
 from numba import njit, prange
 
@@ -33,22 +36,48 @@ def naive_per_cell(lam, u_start, lrs, gammas, steps, out):
         out[cell] = e_sq
 
 
+def interleaved_minima(funcs, repeats):
+    """Wall and process-CPU minima of each of ``funcs``, called in turn ``repeats`` times.
+
+    Calling the kernel and its reference alternately exposes both to the same load (the
+    machine is shared: other processes come and go), and the CPU time (all threads) shows the
+    work itself when the wall time only shows what the scheduler granted.
+    """
+    for func in funcs.values():
+        func()
+    wall = dict.fromkeys(funcs, float("inf"))
+    cpu = dict.fromkeys(funcs, float("inf"))
+    for _ in range(repeats):
+        for name, func in funcs.items():
+            c, t = time.process_time(), time.perf_counter()
+            func()
+            wall[name] = min(wall[name], time.perf_counter() - t)
+            cpu[name] = min(cpu[name], time.process_time() - c)
+    return wall, cpu
+
+
 def run():
     land = landscapes.conditioned_quadratic(100, angle=0.5)
     opt = optimizers.momentum(0.01)
     x0 = [1.0, 1.0]
     kw = dict(x=("lr", LRS), y=("gamma", GAMMAS))
-    fast = best_time(lambda: sweep(land, opt, x0, STEPS, **kw), repeats=7)
-    generic = best_time(lambda: sweep(land, opt, x0, STEPS, fast_path=False, **kw), repeats=2)
     lam, vectors = np.linalg.eigh(land.hessian(np.zeros(2)))
     u_start = vectors.T @ np.asarray(x0)
     out = np.empty(LRS.size * GAMMAS.size)
-    naive = best_time(lambda: naive_per_cell(lam, u_start, LRS, GAMMAS, STEPS, out), repeats=5)
+    load = os.getloadavg()[0]
+    wall, cpu = interleaved_minima({
+        "fast": lambda: sweep(land, opt, x0, STEPS, **kw),
+        "naive": lambda: naive_per_cell(lam, u_start, LRS, GAMMAS, STEPS, out),
+    }, repeats=15)
+    fast, naive = wall["fast"], wall["naive"]
+    generic = best_time(lambda: sweep(land, opt, x0, STEPS, fast_path=False, **kw), repeats=2)
     return [
         row("256x256x500 heavy-ball sweep (fast path)", "<= 15 ms", fast * 1e3, fast / 0.015,
-            "ms (ratio: measured / goal)"),
+            f"ms (ratio: measured / goal; load {load:.2f} -> {os.getloadavg()[0]:.2f})"),
+        row("  its CPU time, both threads", "-", cpu["fast"] * 1e3, cpu["fast"] / fast,
+            "ms (ratio: CPU / wall, 2 = both cores granted throughout)"),
         row("naive per-cell loop / fast path", "-", naive * 1e3, naive / fast,
-            "ms naive (ratio: speed-up)"),
+            "ms naive, interleaved with the fast path (ratio: speed-up)"),
         row("generic sweep path / fast path", "-", generic * 1e3, generic / fast,
             "ms generic (ratio: speed-up)"),
     ]

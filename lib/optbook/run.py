@@ -152,7 +152,12 @@ def _trajectory_kernel(
     through store forwarding each step; other dimensions use heap arrays. Measured here (2
     shared cores, same run): a 2-D GD step on a quadratic fell from about 100 ns to about
     40 ns. The codes stay runtime values: with both fixed at compile time the step takes 7 ns,
-    but each (landscape, rule) specialisation adds 10 to 20 s of compilation.
+    but each (landscape, rule) specialisation adds 10 to 20 s of compilation. Specialising
+    lazily with ``numba.literally`` on both codes was tried (same run, other processes busy):
+    the (quadratic, GD) pair compiled in 88 s, a fresh process with the cache filled compiled
+    it again (19 s; numba does not serve literal-dispatch specialisations from its disk cache)
+    and calls from Python did not reuse it (about 9 s per 200,000-step call), while the
+    library's warm cold start stayed at 0.99 s. Not shipped.
     """
     if x.size != 2:
         s0, s1, s2 = state_rows(state, x)
@@ -382,8 +387,62 @@ def _sweep_generic(
         )
 
 
-FAST_BLOCK = 64
-"""Cells advanced together by the heavy-ball fast path (their state stays in L1)."""
+FAST_BLOCK = 256
+"""Cells one task of the heavy-ball fast path advances together (16 KB of state, in L1)."""
+
+_U0, _U1, _V0, _V1, _CG, _CA0, _CA1, _EB, _E = (i * FAST_BLOCK for i in range(9))
+_FIELDS = 8
+"""Fields a cell takes along when it moves to a freed slot. ``_E`` (this step's squared error,
+written by the vector loop so the scan for stopped cells need not recompute it) stays behind."""
+
+
+@njit(cache=True, error_model="numpy", inline="always")
+def _heavy_ball_advance(st, active, pytorch_form, lam0, lam1, floor_sq, bound_sq):
+    """One step of the first ``active`` cells of a block; returns how many stay in the window.
+
+    ``st`` holds the block's fields one after another (:data:`FAST_BLOCK` values each), so
+    every access is a constant offset from one pointer: LLVM proves they do not overlap and
+    vectorises the loop over cells without runtime alias checks (4 cells per AVX2 instruction).
+    Coefficients: velocity form ``(gamma, lr lam0, lr lam1)``, PyTorch form ``(gamma, lr, lr)``;
+    ``lr lam`` is rounded before it meets ``u``, as the fast path always formed it, so the sweep
+    returns the same bits as before this layout (checked on 50 random grids, both forms).
+    """
+    running = 0
+    for c in range(active):
+        gamma = st[_CG + c]
+        u0 = st[_U0 + c]
+        u1 = st[_U1 + c]
+        if pytorch_form:
+            w0 = gamma * st[_V0 + c] + lam0 * u0
+            w1 = gamma * st[_V1 + c] + lam1 * u1
+            x0 = u0 - st[_CA0 + c] * w0
+            x1 = u1 - st[_CA1 + c] * w1
+        else:
+            w0 = gamma * st[_V0 + c] + st[_CA0 + c] * u0
+            w1 = gamma * st[_V1 + c] + st[_CA1 + c] * u1
+            x0 = u0 - w0
+            x1 = u1 - w1
+        st[_U0 + c] = x0
+        st[_U1 + c] = x1
+        st[_V0 + c] = w0
+        st[_V1 + c] = w1
+        e = x0 * x0 + x1 * x1
+        st[_E + c] = e
+        running += (e > floor_sq) & (e <= bound_sq)
+    return running
+
+
+@njit(cache=True, error_model="numpy", inline="always")
+def _heavy_ball_load(st, c, u0_start, u1_start, lr, gamma, lam0, lam1, pytorch_form, e0_sq):
+    """Put a cell at the start, with its coefficients, in slot ``c`` of a block."""
+    st[_U0 + c] = u0_start
+    st[_U1 + c] = u1_start
+    st[_V0 + c] = 0.0
+    st[_V1 + c] = 0.0
+    st[_CG + c] = gamma
+    st[_CA0 + c] = lr if pytorch_form else lr * lam0
+    st[_CA1 + c] = lr if pytorch_form else lr * lam1
+    st[_EB + c] = e0_sq
 
 
 @njit(cache=True, error_model="numpy")
@@ -391,83 +450,108 @@ def _heavy_ball_block(
     lam0, lam1, u0_start, u1_start, lr, gamma, pytorch_form, steps, burn_in, bound, f0,
     final_loss, rate, diverged,
 ):
-    """Heavy ball on a 2-D quadratic in its eigenbasis, for a block of cells at once.
+    r"""Heavy ball on a 2-D quadratic in its eigenbasis, for a block of cells at once.
 
     ``(u0_start, u1_start)`` is :math:`x_0 - x^*` in eigen-coordinates; ``lr`` and ``gamma``
-    hold one value per cell. Cells are the innermost loop, so one step is a few vector
-    instructions per four cells. A stopped cell (diverged, or at the floor) is parked at its
-    start with zero coefficients: it costs no denormal or NaN arithmetic, and the per-step test
-    for stopping cells is a branch-free count.
+    hold one value per cell (at most :data:`FAST_BLOCK`). Steps are the outer loop, cells the
+    inner one (vectorised, :func:`_heavy_ball_advance`), and only the cells still running are
+    advanced: a cell that leaves the window (its squared error at or below the floor, beyond
+    the bound, or NaN) is recorded and the last running cell moves into its slot. On the
+    book's benchmark grid 44% of the cell-steps belong to cells that already stopped (most
+    diverged cells stop within 30 steps). The per-step test is a branch-free count; the
+    rate bookkeeping needs no error history: the error at :math:`b = \min(\text{burn-in},
+    \lfloor n/2\rfloor)` is copied once at that step, and the few cells that reach the floor
+    at :math:`m < 2b` are run again afterwards, longest first, up to their own
+    :math:`\lfloor m/2\rfloor` (the same arithmetic, so the same bits).
     """
     n = lr.size
-    lr = lr.copy()
-    gamma = gamma.copy()
-    u0 = np.full(n, u0_start)
-    u1 = np.full(n, u1_start)
-    v0 = np.zeros(n)
-    v1 = np.zeros(n)
     e0_sq = u0_start * u0_start + u1_start * u1_start
     floor_sq = RATE_FLOOR * RATE_FLOOR * e0_sq
     bound_sq = bound * bound
-    err_sq = np.empty((steps + 1, n))
-    err_sq[0, :] = e0_sq
-    m = np.full(n, steps)
-    loss = np.full(n, math.nan)
-    for k in range(1, steps + 1):
-        e_k = err_sq[k]
-        running = 0
-        if pytorch_form:
-            for c in range(n):
-                b0 = gamma[c] * v0[c] + lam0 * u0[c]
-                b1 = gamma[c] * v1[c] + lam1 * u1[c]
-                x0 = u0[c] - lr[c] * b0
-                x1 = u1[c] - lr[c] * b1
-                v0[c] = b0
-                v1[c] = b1
-                u0[c] = x0
-                u1[c] = x1
-                e = x0 * x0 + x1 * x1
-                e_k[c] = e
-                running += (e > floor_sq) & (e <= bound_sq)
-        else:
-            for c in range(n):
-                w0 = gamma[c] * v0[c] + lr[c] * lam0 * u0[c]
-                w1 = gamma[c] * v1[c] + lr[c] * lam1 * u1[c]
-                x0 = u0[c] - w0
-                x1 = u1[c] - w1
-                v0[c] = w0
-                v1[c] = w1
-                u0[c] = x0
-                u1[c] = x1
-                e = x0 * x0 + x1 * x1
-                e_k[c] = e
-                running += (e > floor_sq) & (e <= bound_sq)
-        if running == n:
-            continue
-        for c in range(n):
-            if floor_sq < e_k[c] <= bound_sq or m[c] < k or diverged[c]:
-                continue
-            if e_k[c] <= floor_sq:
-                m[c] = k
-                loss[c] = f0 + 0.5 * (lam0 * u0[c] * u0[c] + lam1 * u1[c] * u1[c])
-            else:
-                diverged[c] = True
-            gamma[c] = 0.0
-            lr[c] = 0.0
-            u0[c] = u0_start
-            u1[c] = u1_start
-            v0[c] = 0.0
-            v1[c] = 0.0
+    big_b = min(burn_in, steps // 2)
+    st = np.empty((_FIELDS + 1) * FAST_BLOCK)
+    slot_cell = np.arange(FAST_BLOCK)
+    stop = np.full(n, steps)
+    error_at_m = np.empty(n)
     for c in range(n):
-        if diverged[c]:
-            final_loss[c] = math.nan
-            rate[c] = math.nan
+        _heavy_ball_load(st, c, u0_start, u1_start, lr[c], gamma[c], lam0, lam1, pytorch_form,
+                         e0_sq)
+    active = n
+    for k in range(1, steps + 1):
+        if pytorch_form:
+            running = _heavy_ball_advance(st, active, True, lam0, lam1, floor_sq, bound_sq)
+        else:
+            running = _heavy_ball_advance(st, active, False, lam0, lam1, floor_sq, bound_sq)
+        if k == big_b:
+            for c in range(active):
+                st[_EB + c] = st[_U0 + c] * st[_U0 + c] + st[_U1 + c] * st[_U1 + c]
+        if running == active:
             continue
-        if m[c] == steps and math.isnan(loss[c]):
-            loss[c] = f0 + 0.5 * (lam0 * u0[c] * u0[c] + lam1 * u1[c] * u1[c])
-        final_loss[c] = loss[c]
-        b = min(burn_in, m[c] // 2)
-        rate[c] = _window_rate(math.sqrt(err_sq[b, c]), math.sqrt(err_sq[m[c], c]), m[c] - b)
+        # downwards, so the cell moved into slot c from the end was already looked at
+        for c in range(active - 1, -1, -1):
+            e = st[_E + c]
+            if floor_sq < e <= bound_sq:
+                continue
+            x0 = st[_U0 + c]
+            x1 = st[_U1 + c]
+            j = slot_cell[c]
+            stop[j] = k
+            if e <= floor_sq:
+                diverged[j] = False
+                final_loss[j] = f0 + 0.5 * (lam0 * x0 * x0 + lam1 * x1 * x1)
+                error_at_m[j] = e
+                if min(burn_in, k // 2) == big_b:
+                    rate[j] = _window_rate(math.sqrt(st[_EB + c]), math.sqrt(e), k - big_b)
+            else:
+                diverged[j] = True
+                final_loss[j] = math.nan
+                rate[j] = math.nan
+            active -= 1
+            for field in range(_FIELDS):
+                st[field * FAST_BLOCK + c] = st[field * FAST_BLOCK + active]
+            slot_cell[c] = slot_cell[active]
+        if active == 0:
+            break
+    for c in range(active):
+        j = slot_cell[c]
+        x0 = st[_U0 + c]
+        x1 = st[_U1 + c]
+        diverged[j] = False
+        final_loss[j] = f0 + 0.5 * (lam0 * x0 * x0 + lam1 * x1 * x1)
+        rate[j] = _window_rate(
+            math.sqrt(st[_EB + c]), math.sqrt(x0 * x0 + x1 * x1), steps - big_b
+        )
+    # cells at the floor at m < 2 big_b measure from b = m // 2: run them again up to b, longest
+    # first, so the cells still to run are always the first `need` slots
+    order = np.argsort(-stop, kind="mergesort")
+    need = 0
+    for i in range(n):
+        j = order[i]
+        b = stop[j] // 2
+        if stop[j] == steps or diverged[j] or b >= big_b:
+            continue
+        if b == 0:
+            rate[j] = _window_rate(math.sqrt(e0_sq), math.sqrt(error_at_m[j]), stop[j])
+            continue
+        _heavy_ball_load(st, need, u0_start, u1_start, lr[j], gamma[j], lam0, lam1,
+                         pytorch_form, e0_sq)
+        slot_cell[need] = j
+        need += 1
+    k = 0
+    while need > 0:
+        k += 1
+        if pytorch_form:
+            _heavy_ball_advance(st, need, True, lam0, lam1, 0.0, math.inf)
+        else:
+            _heavy_ball_advance(st, need, False, lam0, lam1, 0.0, math.inf)
+        while need > 0 and stop[slot_cell[need - 1]] // 2 == k:
+            need -= 1
+            j = slot_cell[need]
+            x0 = st[_U0 + need]
+            x1 = st[_U1 + need]
+            rate[j] = _window_rate(
+                math.sqrt(x0 * x0 + x1 * x1), math.sqrt(error_at_m[j]), stop[j] - k
+            )
 
 
 @njit(cache=True, parallel=True)
@@ -475,12 +559,25 @@ def _sweep_heavy_ball(
     lam, u_start, lr, gamma, pytorch_form, steps, burn_in, bound, f0, final_loss, rate,
     diverged,
 ):
-    """Blocks of ``FAST_BLOCK`` cells (flattened grid) in parallel."""
+    """Blocks of ``FAST_BLOCK`` cells (flattened grid) in parallel.
+
+    Task ``i`` runs the even blocks first, then the odd ones: numba hands each thread a
+    contiguous range of tasks, so each thread gets rows from the whole grid (on the benchmark
+    grid the low-momentum half costs 47% of the work, the even rows 49.9%).
+
+    Measured here (the 256 x 256 x 500 benchmark grid, 2 shared cores, minima over 25 calls
+    interleaved with the references, load average 1.4; same bits as before): this kernel
+    8.4 ms, the previous one (64-cell blocks, every cell advanced every step, a
+    ``(steps+1, 64)`` error history per block) 12.7 ms, the naive per-cell loop 31.4 ms;
+    ``sweep`` as a whole 10.3 ms (was 20.4 ms, 6 ms of it validating each grid value).
+    """
     n_cells = lr.size
-    for block in prange((n_cells + FAST_BLOCK - 1) // FAST_BLOCK):
+    n_blocks = (n_cells + FAST_BLOCK - 1) // FAST_BLOCK
+    n_even = (n_blocks + 1) // 2
+    for i in prange(n_blocks):
+        block = 2 * i if i < n_even else 2 * (i - n_even) + 1
         s = block * FAST_BLOCK
         e = min(s + FAST_BLOCK, n_cells)
-        diverged[s:e] = False
         _heavy_ball_block(
             lam[0], lam[1], u_start[0], u_start[1], lr[s:e], gamma[s:e], pytorch_form, steps,
             burn_in, bound, f0, final_loss[s:e], rate[s:e], diverged[s:e],
@@ -499,9 +596,22 @@ def _axis(optimizer, spec, which):
     values = np.asarray(values, dtype=np.float64).ravel()
     if values.size == 0:
         raise ValueError(f"{which} values must not be empty")
-    for value in values:
-        optimizer.with_params(**{name: value})
+    # Every hyper-parameter's rule is an interval (optimizers' validators), so when the
+    # extremes pass and no value is NaN, all pass: two constructions instead of one per value
+    # (256 values cost 3 ms). Otherwise each value in turn, so the error names the first bad one.
+    if np.isnan(values).any() or not _valid(optimizer, name, values.min(), values.max()):
+        for value in values:
+            optimizer.with_params(**{name: value})
     return name, values
+
+
+def _valid(optimizer, name, *values):
+    try:
+        for value in values:
+            optimizer.with_params(**{name: value})
+    except ValueError:
+        return False
+    return True
 
 
 def sweep(
