@@ -61,3 +61,9 @@ def test_readme_badge_and_ci_follow_the_configuration():
     assert f"mybinder.org/v2/gh/{owner_repo}/" in readme
     assert re.search(r"^make test\b", readme, re.M)
     assert re.search(r"^make test$", (REPO / ".ci/run").read_text(), re.M)
+
+
+def test_the_intro_maps_every_page_of_the_toc():
+    intro = (REPO / "intro.md").read_text()
+    for name in toc_files()[1:]:
+        assert f"{{doc}}`{name}`" in intro, f"intro.md's chapter map misses {name}"
