@@ -158,3 +158,16 @@ def test_level_ellipses_lie_on_their_levels():
     np.testing.assert_allclose(levels, cs.levels, rtol=1e-12)
     with pytest.raises(ValueError, match="2-D quadratic"):
         plotting.level_ellipses(ax, landscapes.rosenbrock(), window)
+
+
+def test_show_displays_the_figure_once_as_its_png(monkeypatch):
+    import IPython.display
+
+    shown = []
+    monkeypatch.setattr(IPython.display, "display", lambda *objs: shown.extend(objs))
+    fig, ax = plotting.subplots()
+    ax.plot([0, 1], [1, 0])
+    plotting.show(fig)
+    assert len(shown) == 1
+    assert isinstance(shown[0], IPython.display.Image)
+    assert shown[0].data == plotting.png(fig)

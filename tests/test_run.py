@@ -6,7 +6,7 @@ import warnings
 import numpy as np
 import pytest
 
-from optbook import landscapes, optimizers
+from optbook import landscapes, optimizers, run
 from optbook.run import empirical_rate, sweep, trajectory
 
 
@@ -180,3 +180,23 @@ def test_empirical_rate_rules():
 def test_bad_run_inputs_raise_value_error(call, message):
     with pytest.raises(ValueError, match=message):
         call(landscapes.lecture_quadratic(2))
+
+
+def test_fitted_rate_is_exact_on_a_geometric_sequence():
+    errors = 3.0 * 0.9 ** np.arange(200)
+    assert run.fitted_rate(errors) == pytest.approx(0.9, rel=1e-12)
+
+
+def test_fitted_rate_averages_out_an_oscillation_that_fools_a_two_point_ratio():
+    t = np.arange(401)
+    errors = 0.95**t * (1.5 + np.cos(0.7 * t))  # envelope rate 0.95, phase-dependent factor
+    assert run.fitted_rate(errors) == pytest.approx(0.95, abs=2e-3)
+    assert abs(run.empirical_rate(errors) - 0.95) > 2e-3
+
+
+def test_fitted_rate_rejects_bad_input():
+    with pytest.raises(ValueError, match="errors must be a 1-D array"):
+        run.fitted_rate([1.0, 0.5])
+    with pytest.raises(ValueError, match="errors\\[0\\] must be > 0"):
+        run.fitted_rate([0.0, 1.0, 2.0])
+    assert math.isnan(run.fitted_rate([1.0, np.inf, 0.5]))

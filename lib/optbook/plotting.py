@@ -144,6 +144,17 @@ def png(fig) -> bytes:
     return buffer.getvalue()
 
 
+def show(fig) -> None:
+    """Display ``fig`` once in a notebook, as the PNG of :func:`png`.
+
+    The book's figures are Agg figures built outside pyplot (:func:`subplots`), so a notebook
+    does not display them by itself; this is how chapters show them.
+    """
+    from IPython.display import Image, display
+
+    display(Image(png(fig)))
+
+
 def canvas_png(fig) -> bytes:
     """The figure's Agg canvas as it was last drawn (including blitted artists, which
     :func:`png` would leave out), as PNG bytes.

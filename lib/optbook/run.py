@@ -322,6 +322,32 @@ def empirical_rate(errors, burn_in=None) -> float:
     return float(_empirical_rate(errors, _check_burn_in(burn_in, errors.size - 1)))
 
 
+def fitted_rate(errors) -> float:
+    r"""Linear rate of the error norms ``errors`` from a least-squares line through
+    :math:`\log e_t`, over the second half of the run up to where :math:`e_t` falls to
+    :data:`RATE_FLOOR` of :math:`e_0`.
+
+    On an oscillating run (momentum with complex roots, Nesterov) the ratio of two errors, as in
+    :func:`empirical_rate`, depends on where in the oscillation its end points fall; the slope
+    of the fitted line averages the oscillation out. Returns NaN if ``errors`` holds a
+    non-finite value.
+    """
+    errors = np.asarray(errors, dtype=np.float64)
+    if errors.ndim != 1 or errors.size < 3:
+        raise ValueError(f"errors must be a 1-D array of at least 3 values, got {errors.shape}")
+    if not np.all(np.isfinite(errors)):
+        return math.nan
+    if errors[0] <= 0.0:
+        raise ValueError(f"errors[0] must be > 0, got {errors[0]!r}")
+    below = np.flatnonzero(errors <= RATE_FLOOR * errors[0])
+    stop = int(below[0]) if below.size else errors.size - 1
+    steps = np.arange(stop // 2, stop + 1)
+    if steps.size < 2 or np.any(errors[steps] <= 0.0):
+        raise ValueError("errors must stay positive over the second half of the run to fit a rate")
+    slope = np.polyfit(steps, np.log(errors[steps]), 1)[0]
+    return float(np.exp(slope))
+
+
 # --------------------------------------------------------------------------- sweep
 
 
