@@ -306,19 +306,30 @@ def _check_burn_in(burn_in, steps):
     return int(burn_in)
 
 
+def _error_norms(errors, minimum):
+    """``errors`` as a float64 vector of at least ``minimum`` values with ``errors[0] > 0``, or
+    ``None`` when it holds a non-finite value (a diverged run, whose rate is NaN)."""
+    errors = np.asarray(errors, dtype=np.float64)
+    if errors.ndim != 1 or errors.size < minimum:
+        raise ValueError(
+            f"errors must be a 1-D array of at least {minimum} values, got {errors.shape}"
+        )
+    if not np.all(np.isfinite(errors)):
+        return None
+    if errors[0] <= 0.0:
+        raise ValueError(f"errors[0] must be > 0, got {errors[0]!r}")
+    return errors
+
+
 def empirical_rate(errors, burn_in=None) -> float:
     r"""Geometric-mean contraction of the error norms ``errors`` (:math:`e_0 .. e_n`).
 
     ``burn_in`` (default :math:`n/2`) skips the transient; see the module docstring for the
     floor rule. Returns NaN if ``errors`` holds a non-finite value.
     """
-    errors = np.asarray(errors, dtype=np.float64)
-    if errors.ndim != 1 or errors.size < 2:
-        raise ValueError(f"errors must be a 1-D array of at least 2 values, got {errors.shape}")
-    if not np.all(np.isfinite(errors)):
+    errors = _error_norms(errors, 2)
+    if errors is None:
         return math.nan
-    if errors[0] <= 0.0:
-        raise ValueError(f"errors[0] must be > 0, got {errors[0]!r}")
     return float(_empirical_rate(errors, _check_burn_in(burn_in, errors.size - 1)))
 
 
@@ -332,13 +343,9 @@ def fitted_rate(errors) -> float:
     of the fitted line averages the oscillation out. Returns NaN if ``errors`` holds a
     non-finite value.
     """
-    errors = np.asarray(errors, dtype=np.float64)
-    if errors.ndim != 1 or errors.size < 3:
-        raise ValueError(f"errors must be a 1-D array of at least 3 values, got {errors.shape}")
-    if not np.all(np.isfinite(errors)):
+    errors = _error_norms(errors, 3)
+    if errors is None:
         return math.nan
-    if errors[0] <= 0.0:
-        raise ValueError(f"errors[0] must be > 0, got {errors[0]!r}")
     below = np.flatnonzero(errors <= RATE_FLOOR * errors[0])
     stop = int(below[0]) if below.size else errors.size - 1
     steps = np.arange(stop // 2, stop + 1)
