@@ -107,15 +107,20 @@ def test_value_matches_the_formula(case):
         assert land.value(p) == pytest.approx(formula(p), rel=1e-12, abs=1e-12)
 
 
+def _central_difference(fn, p, k, h):
+    """(fn(p + h e_k) - fn(p - h e_k)) / 2h: the derivative of fn along coordinate k."""
+    e = np.zeros_like(p)
+    e[k] = h
+    return (fn(p + e) - fn(p - e)) / (2 * h)
+
+
 def test_gradient_matches_central_differences(case):
     land, formula = case
     h = _steps(land)
     for p in _points(land, 8, seed=2):
         g = land.grad(p)
         for k in range(2):
-            e = np.zeros(2)
-            e[k] = h[k]
-            fd = (formula(p + e) - formula(p - e)) / (2 * h[k])
+            fd = _central_difference(formula, p, k, h[k])
             # truncation O(h^2 f''') plus rounding ~ eps |f| / h
             tol = 1e-6 * abs(g[k]) + 1e-9 * (1 + abs(formula(p))) / h[k]
             assert abs(fd - g[k]) <= tol, (p, k, fd, g[k])
@@ -127,9 +132,7 @@ def test_hessian_matches_differenced_gradients(case):
     for p in _points(land, 8, seed=3):
         hess = land.hessian(p)
         for k in range(2):
-            e = np.zeros(2)
-            e[k] = h[k]
-            col = (land.grad(p + e) - land.grad(p - e)) / (2 * h[k])
+            col = _central_difference(land.grad, p, k, h[k])
             scale = 1 + np.abs(land.grad(p)).max()
             np.testing.assert_allclose(col, hess[:, k], rtol=1e-5, atol=1e-8 * scale / h[k])
         np.testing.assert_array_equal(hess, hess.T)
