@@ -5,7 +5,14 @@ import os
 import platform
 from pathlib import Path
 
-from benchmarks import bench_adam, bench_coldstart, bench_sweep, bench_trajectory, bench_widgets
+from benchmarks import (
+    bench_adam,
+    bench_coldstart,
+    bench_dispatch,
+    bench_sweep,
+    bench_trajectory,
+    bench_widgets,
+)
 from benchmarks.common import row
 
 RESULTS = Path(__file__).resolve().parents[1] / "_build" / "bench" / "results.json"
@@ -18,7 +25,8 @@ def fmt(value):
 def main():
     rows = [row("load average (1 min) at start", "-", os.getloadavg()[0], None,
                 "runnable processes on 2 cores (figures below are minima of repeats)")]
-    for module in (bench_trajectory, bench_sweep, bench_adam, bench_coldstart, bench_widgets):
+    for module in (bench_trajectory, bench_sweep, bench_adam, bench_coldstart, bench_dispatch,
+                   bench_widgets):
         rows += module.run()
     width = max(len(r["figure"]) for r in rows)
     print(f"{'figure':<{width}}  {'goal':<27}  {'measured':>9}  {'ratio':>8}  unit")

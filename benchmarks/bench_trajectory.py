@@ -4,6 +4,13 @@ The loop-carried chain of one step runs through the coordinates x: the gradient 
 quadratic (x - c, a multiply and an add), the update, and for Adam a square root and two
 divisions. Its length in operations (counted below per rule) times the latency of each
 operation, measured here with dependent chains, is the bound no implementation can beat.
+
+The step is timed on the (landscape, rule) pair's kernel (``kernels2d``) with its records
+allocated once, so the figure is the loop's. Three more figures put it in context: the same
+run through the array kernel, which branches on the codes at run time (the design the pair
+kernels replaced); a whole ``trajectory()`` call per step, which adds allocating and
+first-touching fresh records and the square roots of the gradient norms; and the fixed cost of a
+``trajectory()`` call (checks, allocation, dispatch), from a one-step run.
 """
 
 import math
@@ -12,12 +19,13 @@ import numpy as np
 from numba import njit
 
 from benchmarks.common import best_time, row
-from optbook import landscapes, optimizers
-from optbook.run import trajectory
+from optbook import landscapes, optimizers, schedules
+from optbook.kernels2d import kernel_2d
+from optbook.run import _trajectory_kernel, trajectory
 
-# Long enough that the Python call (~40 us of checks and allocation) is amortised, short enough
-# that the records (32 bytes a step) stay in reused memory: at 200,000 steps every call maps
-# fresh pages for 6.4 MB of output, and the first-touch faults added 10-15 ns a step here.
+# Long enough that the Python call is amortised, short enough that the records (32 bytes a step)
+# stay in cache: at 200,000 steps a trajectory() call maps fresh pages for 6.4 MB of output, and
+# the first-touch faults added 10-15 ns a step here.
 STEPS = 20_000
 NUMPY_STEPS = 10_000
 
@@ -59,7 +67,7 @@ CHAINS = {
     "gd": (5, 0, 0),  # x - c, A d (mul, add), lr g, x - .
     "momentum": (6, 0, 0),  # ... lr g, gamma v + ., x - v
     "nesterov": (7, 0, 0),  # look - c, A d (2), lr g, v +, gamma v, x - gamma v
-    "adam": (9, 2, 1),  # grad (3), g g, (1-b2) ., + b2 v, sqrt, / rc, + eps, m / ., x - .
+    "adam": (8, 2, 1),  # grad (3), g g, (1-b2) ., + b2 v, sqrt, / rc, + eps, m / ., x - .
 }
 
 
@@ -93,6 +101,23 @@ def numpy_loop(name, hessian, center, x0, steps, lr, gamma=0.9, b1=0.9, b2=0.999
     return positions
 
 
+def kernel_call(kernel, land, opt, x0, steps):
+    """A call of a trajectory kernel (the pair's, or the array one) with records made once."""
+    records = (np.empty((steps + 1, 2)), np.empty(steps + 1), np.empty(steps + 1))
+    flat = schedules.constant()
+    no_noise = np.empty((0, 2))
+
+    def call():
+        state, scalars = opt.init_state(2)
+        args = (state, scalars, flat.code, flat.params, 0, 0.0, no_noise, 0.0, 1e6)
+        if kernel == "array":
+            return _trajectory_kernel(land.code, land.params, opt.code, opt.hyper, *args,
+                                          x0.copy(), *records)
+        return kernel_2d(land.code, opt.code)(land.params, opt.hyper, x0, *args, *records)
+
+    return call
+
+
 def run():
     land = landscapes.quadratic([1.0, 10.0], angle=0.3, center=[1.0, 1.0])
     hessian = land.hessian(np.zeros(2))
@@ -107,7 +132,7 @@ def run():
         "adam": optimizers.adam(1e-3),
     }
     for name, opt in configs.items():
-        step = best_time(lambda opt=opt: trajectory(land, opt, x0, STEPS), repeats=50) / STEPS
+        step = best_time(kernel_call("pair", land, opt, x0, STEPS), repeats=50) / STEPS
         numpy_step = best_time(
             lambda name=name, opt=opt: numpy_loop(name, hessian, center, x0, NUMPY_STEPS, opt.lr),
             repeats=2,
@@ -120,4 +145,12 @@ def run():
         goal = ">= 300x" if name == "gd" else "-"
         rows.append(row(f"2-D {name}: NumPy loop / numba", goal, numpy_step * 1e9,
                         numpy_step / step, "ns per NumPy step (ratio: speed-up)"))
+        array_step = best_time(kernel_call("array", land, opt, x0, STEPS), repeats=20) / STEPS
+        rows.append(row(f"2-D {name} step, array kernel (codes at run time)", "-",
+                        array_step * 1e9, array_step / step, "ns (ratio: to the pair kernel)"))
+        call_step = best_time(lambda opt=opt: trajectory(land, opt, x0, STEPS), repeats=50) / STEPS
+        rows.append(row(f"2-D {name} step in a {STEPS:,}-step trajectory() call", "-",
+                        call_step * 1e9, call_step / step, "ns (ratio: to the kernel's step)"))
+    fixed = best_time(lambda: trajectory(land, configs["gd"], x0, 1), repeats=200)
+    rows.append(row("trajectory() fixed cost (1-step run)", "-", fixed * 1e6, None, "us"))
     return rows

@@ -4,23 +4,25 @@ Each landscape is a :class:`Landscape`: a name, an integer ``code`` and a float6
 array that together describe the function to numba, plus what the book needs around it
 (minimisers, minimum value, plot window, a LaTeX formula, a suggested start).
 
-The formulas live in one place only, the jitted kernels :func:`value_and_grad` and
-:func:`hessian_into`; the Python methods (:meth:`Landscape.value`, :meth:`Landscape.grad`,
-:meth:`Landscape.hessian`, :meth:`Landscape.value_grid`) call them.
+The formulas live in the jitted kernels :func:`value_and_grad_2d` (every 2-D formula, on
+scalars), :func:`value_and_grad` (arrays; the quadratic and the plane in any dimension, the
+rest through :func:`value_and_grad_2d`) and :func:`hessian_into`; the Python methods
+(:meth:`Landscape.value`, :meth:`Landscape.grad`, :meth:`Landscape.hessian`,
+:meth:`Landscape.value_grid`) call them.
 
 numba mechanism
 ---------------
 A landscape reaches the trajectory kernels as ``(code, params)``. ``value_and_grad`` branches
-on the integer code with an ``if``/``elif`` chain. One compiled specialisation per dtype of
-``x`` serves every landscape, it is cached on disk (``cache=True``) and, inside a loop over
-steps, the branch on a loop-invariant code is cheap. Passing jitted functions as first-class
-arguments instead compiles a new specialisation per function and is not cached across
-processes, so every notebook would pay the compile again (the library contract's reasoning;
-``benchmarks/`` measures it).
+on the integer code with an ``if``/``elif`` chain; one compiled specialisation per dtype of ``x``
+serves every landscape, cached on disk (``cache=True``). The 2-D kernels of
+:mod:`optbook.kernels2d` call :func:`value_and_grad_2d` with the code fixed at compile time, so
+only that landscape's formula is left in their loop. Why codes and not jitted functions passed
+as arguments: see :mod:`optbook.optimizers`.
 
-``value_and_grad`` is inlined into its callers at numba-IR level (``inline="always"``): left as
+Both functions are inlined into their callers at numba-IR level (``inline="always"``): left as
 a call, LLVM does not inline the whole chain, and a step of GD on a 2-D quadratic cost about
-45 ns instead of about 25 ns (measured on the 2-core build machine, under load).
+45 ns instead of about 25 ns (measured on the 2-core build machine, under load, with the
+array kernel).
 
 Codes and parameter layouts (``n`` is the dimension, ``A`` row-major):
 
@@ -66,78 +68,95 @@ def _sigmoid(z):
 
 
 @njit(cache=True, inline="always")
-def value_and_grad(code, params, x, g):
-    r"""Return :math:`f(x)` (float64) and write :math:`\nabla f(x)` into ``g``.
+def value_and_grad_2d(code, params, x0, x1):
+    r"""Return :math:`(f, \partial_1 f, \partial_2 f)` at the float64 point :math:`(x_0, x_1)`.
 
-    ``x`` and ``g`` are 1-D arrays of the same dtype (float32 or float64); the arithmetic is
-    float64 and the gradient is rounded to ``g``'s dtype on store. ``code`` and ``params`` come
-    from a :class:`Landscape`. Nothing is allocated.
+    The formulas of the 2-D landscapes, on scalars: the 2-D trajectory kernels keep the point
+    in registers, and :func:`value_and_grad` calls this for every landscape that is 2-D only.
+    The quadratic and the plane, which have any dimension, are written here for two
+    coordinates with the same operations in the same order as :func:`value_and_grad`'s loops,
+    so both give the same bits (tested).
     """
     if code == QUADRATIC:
         # f = f0 + 1/2 (x-c)^T A (x-c),  grad = A (x-c)
-        n = x.shape[0]
-        f = 0.0
-        for i in range(n):
-            gi = 0.0
-            for j in range(n):
-                gi += params[1 + n + i * n + j] * (x[j] - params[1 + j])
-            g[i] = gi
-            f += 0.5 * (x[i] - params[1 + i]) * gi
-        return f + params[0]
+        d0 = x0 - params[1]
+        d1 = x1 - params[2]
+        g0 = params[3] * d0 + params[4] * d1
+        g1 = params[5] * d0 + params[6] * d1
+        return params[0] + 0.5 * (d0 * g0 + d1 * g1), g0, g1
     elif code == ROSENBROCK:
         # f = (a-x)^2 + b (y-x^2)^2
         a = params[0]
         b = params[1]
-        x0 = np.float64(x[0])
-        r = np.float64(x[1]) - x0 * x0
-        g[0] = -2.0 * (a - x0) - 4.0 * b * x0 * r
-        g[1] = 2.0 * b * r
-        return (a - x0) ** 2 + b * r * r
+        r = x1 - x0 * x0
+        return (a - x0) ** 2 + b * r * r, -2.0 * (a - x0) - 4.0 * b * x0 * r, 2.0 * b * r
     elif code == TWO_MINIMA:
         # f = -a1 exp(-((x-c1)^2+y^2)/s) - a2 exp(-((x-c2)^2+y^2)/s) + x^2 + y^2
-        x0 = np.float64(x[0])
-        y0 = np.float64(x[1])
         s = params[4]
         d1 = x0 - params[1]
         d2 = x0 - params[3]
-        e1 = params[0] * math.exp(-(d1 * d1 + y0 * y0) / s)
-        e2 = params[2] * math.exp(-(d2 * d2 + y0 * y0) / s)
-        g[0] = 2.0 * (e1 * d1 + e2 * d2) / s + 2.0 * x0
-        g[1] = 2.0 * (e1 + e2) * y0 / s + 2.0 * y0
-        return -e1 - e2 + x0 * x0 + y0 * y0
+        e1 = params[0] * math.exp(-(d1 * d1 + x1 * x1) / s)
+        e2 = params[2] * math.exp(-(d2 * d2 + x1 * x1) / s)
+        return (
+            -e1 - e2 + x0 * x0 + x1 * x1,
+            2.0 * (e1 * d1 + e2 * d2) / s + 2.0 * x0,
+            2.0 * (e1 + e2) * x1 / s + 2.0 * x1,
+        )
     elif code == SADDLE:
-        x0 = np.float64(x[0])
-        y0 = np.float64(x[1])
-        g[0] = 2.0 * x0
-        g[1] = -2.0 * y0
-        return x0 * x0 - y0 * y0
+        return x0 * x0 - x1 * x1, 2.0 * x0, -2.0 * x1
     elif code == PLANE:
         # f = s^T x, grad = s: the same slope everywhere
-        f = 0.0
-        for i in range(x.shape[0]):
-            g[i] = params[i]
-            f += params[i] * np.float64(x[i])
-        return f
+        return params[0] * x0 + params[1] * x1, params[0], params[1]
     elif code == PLATEAU:
         # f = 1/(2N) sum_i (sigma(w u_i + b) - t_i)^2  with x = (w, b)
         n = int(params[0])
-        w = np.float64(x[0])
-        b = np.float64(x[1])
         f = 0.0
         gw = 0.0
         gb = 0.0
         for i in range(n):
             u = params[1 + i]
-            p = _sigmoid(w * u + b)
+            p = _sigmoid(x0 * u + x1)
             r = p - params[1 + n + i]
             rd = r * p * (1.0 - p)
             f += r * r
             gw += rd * u
             gb += rd
-        g[0] = gw / n
-        g[1] = gb / n
-        return 0.5 * f / n
+        return 0.5 * f / n, gw / n, gb / n
     raise ValueError("unknown landscape code")
+
+
+@njit(cache=True, inline="always")
+def value_and_grad(code, params, x, g):
+    r"""Return :math:`f(x)` (float64) and write :math:`\nabla f(x)` into ``g``.
+
+    ``x`` and ``g`` are 1-D arrays of the same dtype (float32 or float64); the arithmetic is
+    float64 and the gradient is rounded to ``g``'s dtype on store. ``code`` and ``params`` come
+    from a :class:`Landscape`. Nothing is allocated. Sums start from their first term (not from
+    0.0, which would add a rounding-free but not free operation to every gradient).
+    """
+    n = x.shape[0]
+    if code == QUADRATIC:
+        # f = f0 + 1/2 (x-c)^T A (x-c),  grad = A (x-c)
+        quad = 0.0
+        for i in range(n):
+            gi = params[1 + n + i * n] * (x[0] - params[1])
+            for j in range(1, n):
+                gi += params[1 + n + i * n + j] * (x[j] - params[1 + j])
+            g[i] = gi
+            term = (x[i] - params[1 + i]) * gi
+            quad = term if i == 0 else quad + term
+        return params[0] + 0.5 * quad
+    elif code == PLANE:
+        f = params[0] * np.float64(x[0])
+        g[0] = params[0]
+        for i in range(1, n):
+            g[i] = params[i]
+            f += params[i] * np.float64(x[i])
+        return f
+    f, g0, g1 = value_and_grad_2d(code, params, np.float64(x[0]), np.float64(x[1]))
+    g[0] = g0
+    g[1] = g1
+    return f
 
 
 @njit(cache=True)

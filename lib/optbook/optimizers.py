@@ -1,19 +1,22 @@
-r"""Update rules of first-order optimizers, each written once as a small numba kernel.
+r"""Update rules of first-order optimizers, each written once as a small numba function.
 
-Every rule is a kernel such as :func:`adam_update` that updates a 1-D float32 or float64 array of
-any length in place, so the same code moves a 2-D point on a landscape and the flattened
-parameters of a network. A rule does its element arithmetic in the array's dtype: the float64
-hyper-parameters and bias corrections are rounded to ``x.dtype`` once per call. In float32 that
-keeps the loop in single precision (8 lanes per AVX2 instruction instead of 4 plus
-conversions); in float64 the rounding is the identity, so the iterates are the same bits as
-before. Kernels use ``error_model="numpy"`` (no division-by-zero branch per element).
+Every rule is written once, as an element function such as :func:`adam_element` (one coordinate
+and its state in, the new values out). The array kernel of the rule, such as
+:func:`adam_update`, loops it over a 1-D float32 or float64 array of any length, in place, so the
+same code moves a 2-D point and the flattened parameters of a network; the 2-D step, such as
+:func:`adam_2d`, applies it to the two coordinates of a point held in scalars (for the per-pair
+kernels of :mod:`optbook.kernels2d`). A rule does its element arithmetic in the array's dtype:
+the float64 hyper-parameters and bias corrections are rounded to ``x.dtype`` once per step.
+In float32 that keeps the loop in single precision (8 lanes per AVX2 instruction instead of 4
+plus conversions); in float64 the rounding is the identity. Kernels use
+``error_model="numpy"`` (no division-by-zero branch per element).
 
 An :class:`Optimizer` describes a rule to numba as an integer ``code`` plus a float64 ``hyper``
-array; the jitted dispatchers :func:`gradient_point` and :func:`apply_step` branch on the code
-and call the one kernel of that rule. The dispatchers (and their row forms, which the
-trajectory kernel uses) are inlined into their callers at numba-IR level (``inline="always"``),
-so no call sits between a trajectory's loop and the rule; LLVM inlines the small rule kernels
-itself.
+array. The jitted dispatchers :func:`gradient_point` and :func:`apply_step` branch on the code
+at run time and call the one array kernel of that rule; they (and their row forms, which the
+array trajectory kernel uses) are inlined into their callers at numba-IR level
+(``inline="always"``), so no call sits between a loop and the rule. The 2-D kernels instead
+fix the code at compile time (:mod:`optbook.kernels2d`).
 
 Conventions (the book's conventions appendix explains them):
 
@@ -28,14 +31,17 @@ Conventions (the book's conventions appendix explains them):
   constant :math:`\eta` they give the same iterates (:math:`v = \eta b`); after a change of
   :math:`\eta` they part ways.
 
-Why an integer code rather than first-class jitted functions: a jitted rule passed as an
-argument makes numba compile one specialisation of the whole trajectory kernel per rule (and per
-dtype), and numba does not cache such specialisations across processes. With an integer code
-there is one specialisation per dtype, cached on disk. Measured here (numba 0.68, 2 shared
-cores): the float64 trajectory kernel with all 13 rules and its 2-D register path compiles in
-about 17 s (10.5 s before that path, same load), and a fresh process with a warm cache imports
-optbook and runs its first trajectory in about 1 s (``benchmarks/``).
-The first-class-function variant has not been timed yet; that comparison is still to do.
+Why integer codes rather than first-class jitted functions (``benchmarks/bench_dispatch.py``
+times the mechanisms on one small 2-D loop, numba 0.68, 2 shared cores). A rule passed as a
+dispatcher argument gives one specialisation of the loop per rule, but numba never finds it in
+its disk cache again: the index key holds the dispatcher's type, which compares by the
+dispatcher object, a new one in every process. A warm process recompiled (about 2 s against
+0.7 s) and each run added files to the cache. A ``types.FunctionType`` argument caches, but the
+rule becomes an indirect call LLVM cannot inline (the step took 1.36 times as long) and each
+call from Python spent about 57 us converting the dispatcher to a pointer (0.7 us with a code).
+An integer code has none of these costs. Fixed at compile time as a closure variable, as the
+per-pair 2-D kernels do, it is cached too (numba keys the index on the closure's values; a warm
+process loads each pair in milliseconds) and lets LLVM delete the other rules' branches.
 """
 
 from __future__ import annotations
@@ -64,7 +70,193 @@ NADAM_DECAY_BASE = 0.96
 """Base of NAdam's momentum schedule :math:`\\mu_t = \\beta_1(1 - \\tfrac12\\,0.96^{t\\psi})`."""
 
 
-# --------------------------------------------------------------------------- kernels
+# --------------------------------------------------------------------------- rules
+# Each rule is written once, as an element function: one coordinate and its state in, the new
+# values out, in the iterate's dtype, with the per-step constants already rounded to that dtype.
+# The array kernels below loop it over the coordinates; :func:`step_2d` calls it on the two
+# coordinates of a 2-D point held in registers.
+
+
+@njit(cache=True, error_model="numpy", inline="always")
+def gd_element(x, g, lr):
+    r""":math:`x - \eta g`."""
+    return x - lr * g
+
+
+@njit(cache=True, error_model="numpy", inline="always")
+def momentum_element(x, g, v, lr, gamma):
+    r""":math:`v' = \gamma v + \eta g,\ x' = x - v'`; returns ``(x', v')``."""
+    v = gamma * v + lr * g
+    return x - v, v
+
+
+@njit(cache=True, error_model="numpy", inline="always")
+def momentum_pytorch_element(x, g, b, lr, mu):
+    r""":math:`b' = \mu b + g,\ x' = x - \eta b'`; returns ``(x', b')``."""
+    b = mu * b + g
+    return x - lr * b, b
+
+
+@njit(cache=True, error_model="numpy", inline="always")
+def nesterov_reformulated_element(x, g, v, lr, gamma):
+    r""":math:`v' = \gamma v + \eta g,\ y' = y - (\gamma v' + \eta g)`; returns ``(y', v')``."""
+    step = lr * g
+    v = gamma * v + step
+    return x - (gamma * v + step), v
+
+
+@njit(cache=True, error_model="numpy", inline="always")
+def lookahead_element(x, v, gamma):
+    r"""Nesterov's look-ahead point :math:`x - \gamma v`."""
+    return x - gamma * v
+
+
+@njit(cache=True, error_model="numpy", inline="always")
+def delta_bar_delta_element(x, g, rate, bar, kappa, shrink, keep, theta, scale):
+    r"""Delta-bar-delta; ``shrink`` = :math:`1-\phi`, ``keep`` = :math:`1-\theta`.
+
+    Returns ``(x', rate', bar')``.
+    """
+    agreement = bar * g
+    if agreement > 0.0:
+        rate += kappa
+    elif agreement < 0.0:
+        rate *= shrink
+    return x - scale * rate * g, rate, keep * g + theta * bar
+
+
+@njit(cache=True, error_model="numpy", inline="always")
+def adagrad_element(x, g, r, lr, eps):
+    r""":math:`r' = r + g^2,\ x' = x - \eta g/(\sqrt{r'} + \varepsilon)`; returns ``(x', r')``."""
+    r = r + g * g
+    return x - lr * g / (math.sqrt(r) + eps), r
+
+
+@njit(cache=True, error_model="numpy", inline="always")
+def rmsprop_element(x, g, s, lr, one_minus_rho, rho, eps):
+    r""":math:`s' = \rho s + (1-\rho) g^2,\ x' = x - \eta g/(\sqrt{s'} + \varepsilon)`."""
+    s = rho * s + one_minus_rho * (g * g)
+    return x - lr * g / (math.sqrt(s) + eps), s
+
+
+@njit(cache=True, error_model="numpy", inline="always")
+def adadelta_element(x, g, s, u, lr, one_minus_rho, rho, eps):
+    r"""AdaDelta on one coordinate; returns ``(x', s', u')``."""
+    s = rho * s + one_minus_rho * (g * g)
+    delta = math.sqrt(u + eps) / math.sqrt(s + eps) * g
+    u = rho * u + one_minus_rho * (delta * delta)
+    return x - lr * delta, s, u
+
+
+@njit(cache=True, error_model="numpy", inline="always")
+def adam_element(x, g, m, v, step_size, root_correction, beta1, one_minus_beta1, beta2,
+                 one_minus_beta2, eps):
+    r"""Adam on one coordinate; returns ``(x', m', v')``.
+
+    ``step_size`` is :math:`\eta/(1-\beta_1^t)` and ``root_correction``
+    :math:`\sqrt{1-\beta_2^t}`, both worked out once per step.
+    """
+    m = beta1 * m + one_minus_beta1 * g
+    v = beta2 * v + one_minus_beta2 * (g * g)
+    return x - step_size * m / (math.sqrt(v) / root_correction + eps), m, v
+
+
+@njit(cache=True, error_model="numpy", inline="always")
+def amsgrad_element(x, g, m, v, v_max, step_size, root_correction, beta1, one_minus_beta1,
+                    beta2, one_minus_beta2, eps):
+    r"""AMSGrad on one coordinate; returns ``(x', m', v', v_max')``."""
+    m = beta1 * m + one_minus_beta1 * g
+    v = beta2 * v + one_minus_beta2 * (g * g)
+    v_max = max(v_max, v)
+    return x - step_size * m / (math.sqrt(v_max) / root_correction + eps), m, v, v_max
+
+
+@njit(cache=True, error_model="numpy", inline="always")
+def nadam_element(x, g, m, v, g_coef, m_coef, correction, beta1, one_minus_beta1, beta2,
+                  one_minus_beta2, eps):
+    r"""NAdam on one coordinate; returns ``(x', m', v')``.
+
+    ``g_coef`` and ``m_coef`` are the step's coefficients of :math:`g` and :math:`m` in
+    :func:`nadam_update`, ``correction`` is :math:`1-\beta_2^t`.
+    """
+    m = beta1 * m + one_minus_beta1 * g
+    v = beta2 * v + one_minus_beta2 * (g * g)
+    denom = math.sqrt(v / correction) + eps
+    return x - (g_coef * g / denom + m_coef * m / denom), m, v
+
+
+# --------------------------------------------------------------------------- per-step constants
+# Worked out in float64, rounded once to the dtype of ``like`` (the iterate's array).
+
+
+@njit(cache=True, inline="always")
+def _rate_and_factor(like, lr, factor):
+    """``(lr, factor)`` in ``like``'s dtype: the constants of the momentum rules."""
+    cast = like.dtype.type
+    return cast(lr), cast(factor)
+
+
+@njit(cache=True, inline="always")
+def _delta_bar_delta_constants(like, kappa, phi, theta, scale):
+    """:math:`\\kappa, 1-\\phi, 1-\\theta, \\theta` and the schedule's scale."""
+    cast = like.dtype.type
+    return cast(kappa), cast(1.0 - phi), cast(1.0 - theta), cast(theta), cast(scale)
+
+
+@njit(cache=True, inline="always")
+def _rms_constants(like, lr, rho, eps):
+    """:math:`\\eta, 1-\\rho, \\rho, \\varepsilon` of RMSProp and AdaDelta."""
+    cast = like.dtype.type
+    return cast(lr), cast(1.0 - rho), cast(rho), cast(eps)
+
+
+@njit(cache=True, inline="always")
+def _adam_constants(like, lr, beta1, beta2, eps, beta1_t, beta2_t):
+    """Adam's step size :math:`\\eta/(1-\\beta_1^t)`, root correction :math:`\\sqrt{1-\\beta_2^t}`,
+    :math:`\\beta_1, 1-\\beta_1, \\beta_2, 1-\\beta_2, \\varepsilon`."""
+    cast = like.dtype.type
+    return (
+        cast(lr / (1.0 - beta1_t)), cast(math.sqrt(1.0 - beta2_t)),
+        cast(beta1), cast(1.0 - beta1), cast(beta2), cast(1.0 - beta2), cast(eps),
+    )
+
+
+@njit(cache=True, inline="always")
+def _nadam_constants(like, lr, beta1, beta2, eps, mu_t, mu_next, mu_prod, beta2_t):
+    """NAdam's gradient and momentum coefficients, :math:`1-\\beta_2^t`, the betas and eps."""
+    cast = like.dtype.type
+    return (
+        cast(lr * (1.0 - mu_t) / (1.0 - mu_prod)), cast(lr * mu_next / (1.0 - mu_prod * mu_next)),
+        cast(1.0 - beta2_t), cast(beta1), cast(1.0 - beta1), cast(beta2), cast(1.0 - beta2),
+        cast(eps),
+    )
+
+
+@njit(cache=True, inline="always")
+def advance_counters(code, hyper, t, p1, p2, p3):
+    r"""The step counter and running products after one more step of rule ``code``.
+
+    Returns ``(t, p1, p2, p3, mu_t, mu_next)``: for Adam, AdamW and AMSGrad ``p1, p2`` are
+    :math:`\beta_1^t, \beta_2^t`; for NAdam ``p1`` is :math:`\beta_2^t`, ``p2`` is
+    :math:`0.96^{t\psi}` and ``p3`` is :math:`\prod_{s\le t}\mu_s`, with :math:`\mu_t,
+    \mu_{t+1}` returned (0 for the other rules).
+    """
+    mu_t = 0.0
+    mu_next = 0.0
+    if code == ADAM or code == ADAMW or code == AMSGRAD:
+        p1 *= hyper[1]
+        p2 *= hyper[2]
+    elif code == NADAM:
+        decay_factor = hyper[5]
+        p1 *= hyper[2]
+        p2 *= decay_factor
+        mu_t = hyper[1] * (1.0 - 0.5 * p2)
+        mu_next = hyper[1] * (1.0 - 0.5 * p2 * decay_factor)
+        p3 *= mu_t
+    return t + 1.0, p1, p2, p3, mu_t, mu_next
+
+
+# --------------------------------------------------------------------------- array kernels
 
 
 @njit(cache=True, error_model="numpy")
@@ -72,7 +264,7 @@ def gd_update(x, g, lr):
     r"""Gradient descent: :math:`x \leftarrow x - \eta g` (Cauchy 1847)."""
     lr = x.dtype.type(lr)
     for i in range(x.size):
-        x[i] -= lr * g[i]
+        x[i] = gd_element(x[i], g[i], lr)
 
 
 @njit(cache=True, error_model="numpy")
@@ -81,11 +273,9 @@ def momentum_update(x, g, v, lr, gamma):
 
     .. math:: v \leftarrow \gamma v + \eta g, \qquad x \leftarrow x - v
     """
-    lr = x.dtype.type(lr)
-    gamma = x.dtype.type(gamma)
+    lr, gamma = _rate_and_factor(x, lr, gamma)
     for i in range(x.size):
-        v[i] = gamma * v[i] + lr * g[i]
-        x[i] -= v[i]
+        x[i], v[i] = momentum_element(x[i], g[i], v[i], lr, gamma)
 
 
 @njit(cache=True, error_model="numpy")
@@ -94,11 +284,9 @@ def momentum_pytorch_update(x, g, b, lr, mu):
 
     .. math:: b \leftarrow \mu b + g, \qquad x \leftarrow x - \eta b
     """
-    lr = x.dtype.type(lr)
-    mu = x.dtype.type(mu)
+    lr, mu = _rate_and_factor(x, lr, mu)
     for i in range(x.size):
-        b[i] = mu * b[i] + g[i]
-        x[i] -= lr * b[i]
+        x[i], b[i] = momentum_pytorch_element(x[i], g[i], b[i], lr, mu)
 
 
 @njit(cache=True, error_model="numpy")
@@ -112,12 +300,9 @@ def nesterov_reformulated_update(x, g, v, lr, gamma):
 
     (PyTorch's ``nesterov=True`` is the same rule with :math:`v = \eta b`.)
     """
-    lr = x.dtype.type(lr)
-    gamma = x.dtype.type(gamma)
+    lr, gamma = _rate_and_factor(x, lr, gamma)
     for i in range(x.size):
-        step = lr * g[i]
-        v[i] = gamma * v[i] + step
-        x[i] -= gamma * v[i] + step
+        x[i], v[i] = nesterov_reformulated_element(x[i], g[i], v[i], lr, gamma)
 
 
 @njit(cache=True, error_model="numpy")
@@ -135,19 +320,11 @@ def delta_bar_delta_update(x, g, rates, bar, kappa, phi, theta, scale):
     The rates change first, from the sign of the previous averaged gradient against the new
     gradient; ``scale`` is the schedule's factor :math:`\eta_t/\eta_0` (1 without a schedule).
     """
-    kappa = x.dtype.type(kappa)
-    shrink = x.dtype.type(1.0 - phi)
-    keep = x.dtype.type(1.0 - theta)
-    theta = x.dtype.type(theta)
-    scale = x.dtype.type(scale)
+    kappa, shrink, keep, theta, scale = _delta_bar_delta_constants(x, kappa, phi, theta, scale)
     for i in range(x.size):
-        agreement = bar[i] * g[i]
-        if agreement > 0.0:
-            rates[i] += kappa
-        elif agreement < 0.0:
-            rates[i] *= shrink
-        x[i] -= scale * rates[i] * g[i]
-        bar[i] = keep * g[i] + theta * bar[i]
+        x[i], rates[i], bar[i] = delta_bar_delta_element(
+            x[i], g[i], rates[i], bar[i], kappa, shrink, keep, theta, scale
+        )
 
 
 @njit(cache=True, error_model="numpy")
@@ -156,11 +333,9 @@ def adagrad_update(x, g, r, lr, eps):
 
     .. math:: r \leftarrow r + g^2, \qquad x \leftarrow x - \frac{\eta\, g}{\sqrt{r} + \varepsilon}
     """
-    lr = x.dtype.type(lr)
-    eps = x.dtype.type(eps)
+    lr, eps = _rate_and_factor(x, lr, eps)
     for i in range(x.size):
-        r[i] += g[i] * g[i]
-        x[i] -= lr * g[i] / (math.sqrt(r[i]) + eps)
+        x[i], r[i] = adagrad_element(x[i], g[i], r[i], lr, eps)
 
 
 @njit(cache=True, error_model="numpy")
@@ -170,13 +345,9 @@ def rmsprop_update(x, g, s, lr, rho, eps):
     .. math:: s \leftarrow \rho s + (1-\rho) g^2, \qquad
               x \leftarrow x - \frac{\eta\, g}{\sqrt{s} + \varepsilon}
     """
-    lr = x.dtype.type(lr)
-    one_minus_rho = x.dtype.type(1.0 - rho)
-    rho = x.dtype.type(rho)
-    eps = x.dtype.type(eps)
+    lr, one_minus_rho, rho, eps = _rms_constants(x, lr, rho, eps)
     for i in range(x.size):
-        s[i] = rho * s[i] + one_minus_rho * (g[i] * g[i])
-        x[i] -= lr * g[i] / (math.sqrt(s[i]) + eps)
+        x[i], s[i] = rmsprop_element(x[i], g[i], s[i], lr, one_minus_rho, rho, eps)
 
 
 @njit(cache=True, error_model="numpy")
@@ -189,27 +360,9 @@ def adadelta_update(x, g, s, u, lr, rho, eps):
         u \leftarrow \rho u + (1-\rho)\Delta^2,\quad
         x \leftarrow x - \eta\Delta
     """
-    lr = x.dtype.type(lr)
-    one_minus_rho = x.dtype.type(1.0 - rho)
-    rho = x.dtype.type(rho)
-    eps = x.dtype.type(eps)
+    lr, one_minus_rho, rho, eps = _rms_constants(x, lr, rho, eps)
     for i in range(x.size):
-        s[i] = rho * s[i] + one_minus_rho * (g[i] * g[i])
-        delta = math.sqrt(u[i] + eps) / math.sqrt(s[i] + eps) * g[i]
-        u[i] = rho * u[i] + one_minus_rho * (delta * delta)
-        x[i] -= lr * delta
-
-
-@njit(cache=True, inline="always")
-def _adam_constants(x, lr, beta1, beta2, eps, beta1_t, beta2_t):
-    """Adam's per-step constants, worked out in float64 and cast once to ``x``'s dtype:
-    step size :math:`\\eta/(1-\\beta_1^t)`, root correction :math:`\\sqrt{1-\\beta_2^t}`,
-    :math:`\\beta_1, 1-\\beta_1, \\beta_2, 1-\\beta_2, \\varepsilon`."""
-    cast = x.dtype.type
-    return (
-        cast(lr / (1.0 - beta1_t)), cast(math.sqrt(1.0 - beta2_t)),
-        cast(beta1), cast(1.0 - beta1), cast(beta2), cast(1.0 - beta2), cast(eps),
-    )
+        x[i], s[i], u[i] = adadelta_element(x[i], g[i], s[i], u[i], lr, one_minus_rho, rho, eps)
 
 
 @njit(cache=True, error_model="numpy")
@@ -227,9 +380,10 @@ def adam_update(x, g, m, v, lr, beta1, beta2, eps, beta1_t, beta2_t):
         _adam_constants(x, lr, beta1, beta2, eps, beta1_t, beta2_t)
     )
     for i in range(x.size):
-        m[i] = beta1 * m[i] + one_minus_beta1 * g[i]
-        v[i] = beta2 * v[i] + one_minus_beta2 * (g[i] * g[i])
-        x[i] -= step_size * m[i] / (math.sqrt(v[i]) / root_correction + eps)
+        x[i], m[i], v[i] = adam_element(
+            x[i], g[i], m[i], v[i], step_size, root_correction, beta1, one_minus_beta1, beta2,
+            one_minus_beta2, eps,
+        )
 
 
 @njit(cache=True, error_model="numpy")
@@ -248,10 +402,10 @@ def amsgrad_update(x, g, m, v, v_max, lr, beta1, beta2, eps, beta1_t, beta2_t):
         _adam_constants(x, lr, beta1, beta2, eps, beta1_t, beta2_t)
     )
     for i in range(x.size):
-        m[i] = beta1 * m[i] + one_minus_beta1 * g[i]
-        v[i] = beta2 * v[i] + one_minus_beta2 * (g[i] * g[i])
-        v_max[i] = max(v_max[i], v[i])
-        x[i] -= step_size * m[i] / (math.sqrt(v_max[i]) / root_correction + eps)
+        x[i], m[i], v[i], v_max[i] = amsgrad_element(
+            x[i], g[i], m[i], v[i], v_max[i], step_size, root_correction, beta1,
+            one_minus_beta1, beta2, one_minus_beta2, eps,
+        )
 
 
 @njit(cache=True, error_model="numpy")
@@ -277,19 +431,14 @@ def nadam_update(x, g, m, v, lr, beta1, beta2, eps, mu_t, mu_next, mu_prod, beta
 
     ``mu_prod`` is :math:`\prod_{s\le t}\mu_s` including the current step.
     """
-    g_coef = x.dtype.type(lr * (1.0 - mu_t) / (1.0 - mu_prod))
-    m_coef = x.dtype.type(lr * mu_next / (1.0 - mu_prod * mu_next))
-    correction = x.dtype.type(1.0 - beta2_t)
-    one_minus_beta1 = x.dtype.type(1.0 - beta1)
-    one_minus_beta2 = x.dtype.type(1.0 - beta2)
-    beta1 = x.dtype.type(beta1)
-    beta2 = x.dtype.type(beta2)
-    eps = x.dtype.type(eps)
+    g_coef, m_coef, correction, beta1, one_minus_beta1, beta2, one_minus_beta2, eps = (
+        _nadam_constants(x, lr, beta1, beta2, eps, mu_t, mu_next, mu_prod, beta2_t)
+    )
     for i in range(x.size):
-        m[i] = beta1 * m[i] + one_minus_beta1 * g[i]
-        v[i] = beta2 * v[i] + one_minus_beta2 * (g[i] * g[i])
-        denom = math.sqrt(v[i] / correction) + eps
-        x[i] -= g_coef * g[i] / denom + m_coef * m[i] / denom
+        x[i], m[i], v[i] = nadam_element(
+            x[i], g[i], m[i], v[i], g_coef, m_coef, correction, beta1, one_minus_beta1, beta2,
+            one_minus_beta2, eps,
+        )
 
 
 # --------------------------------------------------------------------------- dispatchers
@@ -311,7 +460,7 @@ def gradient_point_rows(code, hyper, x, s0, out):
     if code == NESTEROV:
         gamma = x.dtype.type(hyper[1])
         for i in range(x.size):
-            out[i] = x[i] - gamma * s0[i]
+            out[i] = lookahead_element(x[i], s0[i], gamma)
     else:
         for i in range(x.size):
             out[i] = x[i]
@@ -324,7 +473,17 @@ def apply_step_rows(code, hyper, lr, x, g, s0, s1, s2, scalars):
     Hot loops take the rows once, outside the loop: slicing ``s0`` inside it would create
     a reference-counted view every step.
     """
-    scalars[0] += 1.0
+    n = scalars.size
+    t, p1, p2, p3, mu_t, mu_next = advance_counters(
+        code, hyper, scalars[0], scalars[1] if n > 1 else 1.0, scalars[2] if n > 2 else 1.0,
+        scalars[3] if n > 3 else 1.0,
+    )
+    scalars[0] = t
+    if n > 3:
+        scalars[3] = p3
+    if n > 2:
+        scalars[1] = p1
+        scalars[2] = p2
     if code == GD:
         gd_update(x, g, lr)
     elif code == MOMENTUM or code == NESTEROV:
@@ -334,8 +493,8 @@ def apply_step_rows(code, hyper, lr, x, g, s0, s1, s2, scalars):
     elif code == NESTEROV_REFORMULATED:
         nesterov_reformulated_update(x, g, s0, lr, hyper[1])
     elif code == DELTA_BAR_DELTA:
-        scale = 1.0 if lr == hyper[0] else lr / hyper[0]
-        delta_bar_delta_update(x, g, s0, s1, hyper[1], hyper[2], hyper[3], scale)
+        delta_bar_delta_update(x, g, s0, s1, hyper[1], hyper[2], hyper[3],
+                               _schedule_scale(lr, hyper[0]))
     elif code == ADAGRAD:
         adagrad_update(x, g, s0, lr, hyper[1])
     elif code == RMSPROP:
@@ -343,27 +502,158 @@ def apply_step_rows(code, hyper, lr, x, g, s0, s1, s2, scalars):
     elif code == ADADELTA:
         adadelta_update(x, g, s0, s1, lr, hyper[1], hyper[2])
     elif code == ADAM or code == ADAMW:
-        scalars[1] *= hyper[1]
-        scalars[2] *= hyper[2]
         if code == ADAMW:
             decoupled_weight_decay(x, lr, hyper[4])
-        adam_update(x, g, s0, s1, lr, hyper[1], hyper[2], hyper[3],
-                    scalars[1], scalars[2])
+        adam_update(x, g, s0, s1, lr, hyper[1], hyper[2], hyper[3], p1, p2)
     elif code == AMSGRAD:
-        scalars[1] *= hyper[1]
-        scalars[2] *= hyper[2]
-        amsgrad_update(x, g, s0, s1, s2, lr, hyper[1], hyper[2], hyper[3],
-                       scalars[1], scalars[2])
+        amsgrad_update(x, g, s0, s1, s2, lr, hyper[1], hyper[2], hyper[3], p1, p2)
     elif code == NADAM:
-        beta1 = hyper[1]
-        decay_factor = hyper[5]
-        scalars[1] *= hyper[2]
-        scalars[2] *= decay_factor
-        mu_t = beta1 * (1.0 - 0.5 * scalars[2])
-        mu_next = beta1 * (1.0 - 0.5 * scalars[2] * decay_factor)
-        scalars[3] *= mu_t
-        nadam_update(x, g, s0, s1, lr, beta1, hyper[2], hyper[3], mu_t, mu_next,
-                     scalars[3], scalars[1])
+        nadam_update(x, g, s0, s1, lr, hyper[1], hyper[2], hyper[3], mu_t, mu_next, p3, p1)
+
+
+@njit(cache=True, inline="always")
+def _schedule_scale(lr, lr0):
+    """Delta-bar-delta's scale :math:`\\eta_t/\\eta_0`, exactly 1 without a schedule."""
+    return 1.0 if lr == lr0 else lr / lr0
+
+
+# --------------------------------------------------------------------------- 2-D steps
+# One step of one rule on a 2-D point held in scalars (no arrays, so no memory traffic), for the
+# per-pair kernels of :mod:`optbook.kernels2d`. All share one signature:
+#
+#     step(hyper, lr, like, x0, x1, g0, g1, a0, a1, b0, b1, c0, c1, t, p1, p2, p3)
+#         -> (x0, x1, a0, a1, b0, b1, c0, c1, t, p1, p2, p3)
+#
+# ``x`` and ``g`` are the point and its gradient (for look-ahead Nesterov taken at
+# :func:`lookahead_element`'s point), ``a, b, c`` the two coordinates of the state's rows, all in
+# the dtype of the array ``like``; ``t, p1, p2, p3`` are the counters of
+# :func:`advance_counters`. They call the same element functions and constants as the array
+# kernels, so a 2-D run gives the same bits either way (tested). One function per rule, not
+# one branching on a code, so that numba compiles only the rule a kernel uses.
+
+
+@njit(cache=True, error_model="numpy", inline="always")
+def gd_2d(hyper, lr, like, x0, x1, g0, g1, a0, a1, b0, b1, c0, c1, t, p1, p2, p3):
+    """:func:`gd_update` on a 2-D point."""
+    rate = like.dtype.type(lr)
+    return (gd_element(x0, g0, rate), gd_element(x1, g1, rate), a0, a1, b0, b1, c0, c1,
+            t + 1.0, p1, p2, p3)
+
+
+@njit(cache=True, error_model="numpy", inline="always")
+def momentum_2d(hyper, lr, like, x0, x1, g0, g1, a0, a1, b0, b1, c0, c1, t, p1, p2, p3):
+    """:func:`momentum_update` on a 2-D point (also look-ahead Nesterov's step)."""
+    rate, gamma = _rate_and_factor(like, lr, hyper[1])
+    x0, a0 = momentum_element(x0, g0, a0, rate, gamma)
+    x1, a1 = momentum_element(x1, g1, a1, rate, gamma)
+    return x0, x1, a0, a1, b0, b1, c0, c1, t + 1.0, p1, p2, p3
+
+
+@njit(cache=True, error_model="numpy", inline="always")
+def momentum_pytorch_2d(hyper, lr, like, x0, x1, g0, g1, a0, a1, b0, b1, c0, c1, t, p1, p2, p3):
+    """:func:`momentum_pytorch_update` on a 2-D point."""
+    rate, mu = _rate_and_factor(like, lr, hyper[1])
+    x0, a0 = momentum_pytorch_element(x0, g0, a0, rate, mu)
+    x1, a1 = momentum_pytorch_element(x1, g1, a1, rate, mu)
+    return x0, x1, a0, a1, b0, b1, c0, c1, t + 1.0, p1, p2, p3
+
+
+@njit(cache=True, error_model="numpy", inline="always")
+def nesterov_reformulated_2d(hyper, lr, like, x0, x1, g0, g1, a0, a1, b0, b1, c0, c1, t, p1, p2,
+                             p3):
+    """:func:`nesterov_reformulated_update` on a 2-D point."""
+    rate, gamma = _rate_and_factor(like, lr, hyper[1])
+    x0, a0 = nesterov_reformulated_element(x0, g0, a0, rate, gamma)
+    x1, a1 = nesterov_reformulated_element(x1, g1, a1, rate, gamma)
+    return x0, x1, a0, a1, b0, b1, c0, c1, t + 1.0, p1, p2, p3
+
+
+@njit(cache=True, error_model="numpy", inline="always")
+def delta_bar_delta_2d(hyper, lr, like, x0, x1, g0, g1, a0, a1, b0, b1, c0, c1, t, p1, p2, p3):
+    """:func:`delta_bar_delta_update` on a 2-D point (``a``: rates, ``b``: averaged gradient)."""
+    kappa, shrink, keep, theta, scale = _delta_bar_delta_constants(
+        like, hyper[1], hyper[2], hyper[3], _schedule_scale(lr, hyper[0])
+    )
+    x0, a0, b0 = delta_bar_delta_element(x0, g0, a0, b0, kappa, shrink, keep, theta, scale)
+    x1, a1, b1 = delta_bar_delta_element(x1, g1, a1, b1, kappa, shrink, keep, theta, scale)
+    return x0, x1, a0, a1, b0, b1, c0, c1, t + 1.0, p1, p2, p3
+
+
+@njit(cache=True, error_model="numpy", inline="always")
+def adagrad_2d(hyper, lr, like, x0, x1, g0, g1, a0, a1, b0, b1, c0, c1, t, p1, p2, p3):
+    """:func:`adagrad_update` on a 2-D point."""
+    rate, eps = _rate_and_factor(like, lr, hyper[1])
+    x0, a0 = adagrad_element(x0, g0, a0, rate, eps)
+    x1, a1 = adagrad_element(x1, g1, a1, rate, eps)
+    return x0, x1, a0, a1, b0, b1, c0, c1, t + 1.0, p1, p2, p3
+
+
+@njit(cache=True, error_model="numpy", inline="always")
+def rmsprop_2d(hyper, lr, like, x0, x1, g0, g1, a0, a1, b0, b1, c0, c1, t, p1, p2, p3):
+    """:func:`rmsprop_update` on a 2-D point."""
+    rate, one_minus_rho, rho, eps = _rms_constants(like, lr, hyper[1], hyper[2])
+    x0, a0 = rmsprop_element(x0, g0, a0, rate, one_minus_rho, rho, eps)
+    x1, a1 = rmsprop_element(x1, g1, a1, rate, one_minus_rho, rho, eps)
+    return x0, x1, a0, a1, b0, b1, c0, c1, t + 1.0, p1, p2, p3
+
+
+@njit(cache=True, error_model="numpy", inline="always")
+def adadelta_2d(hyper, lr, like, x0, x1, g0, g1, a0, a1, b0, b1, c0, c1, t, p1, p2, p3):
+    """:func:`adadelta_update` on a 2-D point."""
+    rate, one_minus_rho, rho, eps = _rms_constants(like, lr, hyper[1], hyper[2])
+    x0, a0, b0 = adadelta_element(x0, g0, a0, b0, rate, one_minus_rho, rho, eps)
+    x1, a1, b1 = adadelta_element(x1, g1, a1, b1, rate, one_minus_rho, rho, eps)
+    return x0, x1, a0, a1, b0, b1, c0, c1, t + 1.0, p1, p2, p3
+
+
+@njit(cache=True, error_model="numpy", inline="always")
+def adam_2d(hyper, lr, like, x0, x1, g0, g1, a0, a1, b0, b1, c0, c1, t, p1, p2, p3):
+    """:func:`adam_update` on a 2-D point (``a``: m, ``b``: v)."""
+    t, p1, p2, p3, _, _ = advance_counters(ADAM, hyper, t, p1, p2, p3)
+    step_size, root, beta1, one_minus_beta1, beta2, one_minus_beta2, eps = _adam_constants(
+        like, lr, hyper[1], hyper[2], hyper[3], p1, p2
+    )
+    x0, a0, b0 = adam_element(x0, g0, a0, b0, step_size, root, beta1, one_minus_beta1, beta2,
+                              one_minus_beta2, eps)
+    x1, a1, b1 = adam_element(x1, g1, a1, b1, step_size, root, beta1, one_minus_beta1, beta2,
+                              one_minus_beta2, eps)
+    return x0, x1, a0, a1, b0, b1, c0, c1, t, p1, p2, p3
+
+
+@njit(cache=True, error_model="numpy", inline="always")
+def adamw_2d(hyper, lr, like, x0, x1, g0, g1, a0, a1, b0, b1, c0, c1, t, p1, p2, p3):
+    """:func:`decoupled_weight_decay`, then :func:`adam_2d`."""
+    factor = like.dtype.type(1.0 - lr * hyper[4])
+    return adam_2d(hyper, lr, like, x0 * factor, x1 * factor, g0, g1, a0, a1, b0, b1, c0, c1,
+                   t, p1, p2, p3)
+
+
+@njit(cache=True, error_model="numpy", inline="always")
+def amsgrad_2d(hyper, lr, like, x0, x1, g0, g1, a0, a1, b0, b1, c0, c1, t, p1, p2, p3):
+    """:func:`amsgrad_update` on a 2-D point (``a``: m, ``b``: v, ``c``: running max of v)."""
+    t, p1, p2, p3, _, _ = advance_counters(AMSGRAD, hyper, t, p1, p2, p3)
+    step_size, root, beta1, one_minus_beta1, beta2, one_minus_beta2, eps = _adam_constants(
+        like, lr, hyper[1], hyper[2], hyper[3], p1, p2
+    )
+    x0, a0, b0, c0 = amsgrad_element(x0, g0, a0, b0, c0, step_size, root, beta1,
+                                     one_minus_beta1, beta2, one_minus_beta2, eps)
+    x1, a1, b1, c1 = amsgrad_element(x1, g1, a1, b1, c1, step_size, root, beta1,
+                                     one_minus_beta1, beta2, one_minus_beta2, eps)
+    return x0, x1, a0, a1, b0, b1, c0, c1, t, p1, p2, p3
+
+
+@njit(cache=True, error_model="numpy", inline="always")
+def nadam_2d(hyper, lr, like, x0, x1, g0, g1, a0, a1, b0, b1, c0, c1, t, p1, p2, p3):
+    """:func:`nadam_update` on a 2-D point (``a``: m, ``b``: v)."""
+    t, p1, p2, p3, mu_t, mu_next = advance_counters(NADAM, hyper, t, p1, p2, p3)
+    g_coef, m_coef, correction, beta1, one_minus_beta1, beta2, one_minus_beta2, eps = (
+        _nadam_constants(like, lr, hyper[1], hyper[2], hyper[3], mu_t, mu_next, p3, p1)
+    )
+    x0, a0, b0 = nadam_element(x0, g0, a0, b0, g_coef, m_coef, correction, beta1,
+                               one_minus_beta1, beta2, one_minus_beta2, eps)
+    x1, a1, b1 = nadam_element(x1, g1, a1, b1, g_coef, m_coef, correction, beta1,
+                               one_minus_beta1, beta2, one_minus_beta2, eps)
+    return x0, x1, a0, a1, b0, b1, c0, c1, t, p1, p2, p3
 
 
 @njit(cache=True, inline="always")

@@ -20,12 +20,10 @@ import math
 from typing import NamedTuple
 
 import numpy as np
-from numba import njit, prange, types
-from numba.core import cgutils
-from numba.extending import intrinsic
-from numba.np.arrayobj import populate_array
+from numba import njit, prange
 
 from optbook import landscapes, optimizers, schedules
+from optbook.kernels2d import kernel_2d
 from optbook.landscapes import value_and_grad
 from optbook.optimizers import (
     MOMENTUM,
@@ -77,37 +75,19 @@ class Sweep(NamedTuple):
 # --------------------------------------------------------------------------- trajectory
 
 
-@intrinsic
-def _stack_array(typingctx, like, n):
-    """A 1-D array of ``n`` (a compile-time constant) elements of ``like``'s dtype on the stack.
-
-    Its memory is an LLVM ``alloca`` that no call sees, so once every kernel touching it is
-    inlined, LLVM keeps its elements in registers.
-    """
-    if not isinstance(n, types.IntegerLiteral):
-        return None
-    array_type = types.Array(like.dtype, 1, "C")
-
-    def codegen(context, builder, signature, args):
-        element = context.get_data_type(like.dtype)
-        itemsize = context.get_abi_sizeof(element)
-        array = context.make_array(array_type)(context, builder)
-        populate_array(
-            array, data=cgutils.alloca_once(builder, element, size=n.literal_value),
-            shape=[cgutils.intp_t(n.literal_value)], strides=[cgutils.intp_t(itemsize)],
-            itemsize=cgutils.intp_t(itemsize), meminfo=None,
-        )
-        return array._getvalue()
-
-    return array_type(like, n), codegen
-
-
-@njit(cache=True, error_model="numpy", inline="always")
-def _trajectory_loop(
-    land_code, land_params, opt_code, hyper, s0, s1, s2, scalars, sched_code, sched_params,
-    clip_mode, clip_c, noise, noise_scale, bound, x, g, look, positions, losses, grad_norms,
+@njit(cache=True, error_model="numpy")
+def _trajectory_kernel(
+    land_code, land_params, opt_code, hyper, state, scalars, sched_code, sched_params,
+    clip_mode, clip_c, noise, noise_scale, bound, x, positions, losses, grad_sq,
 ):
-    """The steps of :func:`_trajectory_kernel` on the working arrays it provides."""
+    """Fill the records of a run in any dimension; return the number of recorded iterates.
+
+    The array counterpart of :func:`optbook.kernels2d.kernel_2d` (which 2-D runs use), with
+    the same records and stopping rule: ``grad_sq`` gets :math:`\\|\\nabla f(x_t)\\|^2`.
+    """
+    s0, s1, s2 = state_rows(state, x)
+    g = np.empty_like(x)
+    look = np.empty_like(x)
     dim = x.size
     steps = positions.shape[0] - 1
     with_noise = noise.shape[0] > 0
@@ -116,15 +96,14 @@ def _trajectory_loop(
         total = 0.0
         in_bounds = True
         for i in range(dim):
-            total += float(g[i]) * float(g[i])
+            total += np.float64(g[i]) * np.float64(g[i])
             in_bounds &= abs(x[i]) <= bound
-        norm = math.sqrt(total)
-        if not (in_bounds and math.isfinite(loss) and math.isfinite(norm)):
+        if not (in_bounds and math.isfinite(loss) and math.isfinite(total)):
             return k
         for i in range(dim):
             positions[k, i] = x[i]
         losses[k] = loss
-        grad_norms[k] = norm
+        grad_sq[k] = total
         if k == steps:
             break
         if opt_code == NESTEROV:
@@ -137,64 +116,6 @@ def _trajectory_loop(
         lr = schedule_lr(sched_code, sched_params, hyper[0], k + 1)
         apply_step_rows(opt_code, hyper, lr, x, g, s0, s1, s2, scalars)
     return steps + 1
-
-
-@njit(cache=True, error_model="numpy")
-def _trajectory_kernel(
-    land_code, land_params, opt_code, hyper, state, scalars, sched_code, sched_params,
-    clip_mode, clip_c, noise, noise_scale, bound, x, positions, losses, grad_norms,
-):
-    """Fill the records; return the number of recorded iterates (< len when it diverged).
-
-    A 2-D run (every landscape of the book) works on stack copies of ``x``, the state rows and
-    the scalars (:func:`_stack_array`; copied element by element, since a slice copy's overlap
-    test would let them escape), so LLVM keeps them in registers instead of reloading ``x``
-    through store forwarding each step; other dimensions use heap arrays. Measured here (2
-    shared cores, same run): a 2-D GD step on a quadratic fell from about 100 ns to about
-    40 ns. The codes stay runtime values: with both fixed at compile time the step takes 7 ns,
-    but each (landscape, rule) specialisation adds 10 to 20 s of compilation. Specialising
-    lazily with ``numba.literally`` on both codes was tried (same run, other processes busy):
-    the (quadratic, GD) pair compiled in 88 s, a fresh process with the cache filled compiled
-    it again (19 s; numba does not serve literal-dispatch specialisations from its disk cache)
-    and calls from Python did not reuse it (about 9 s per 200,000-step call), while the
-    library's warm cold start stayed at 0.99 s. Not shipped.
-    """
-    if x.size != 2:
-        s0, s1, s2 = state_rows(state, x)
-        return _trajectory_loop(
-            land_code, land_params, opt_code, hyper, s0, s1, s2, scalars, sched_code,
-            sched_params, clip_mode, clip_c, noise, noise_scale, bound, x, np.empty_like(x),
-            np.empty_like(x), positions, losses, grad_norms,
-        )
-    n_state = state.shape[0]
-    work = _stack_array(x, 2)
-    s0 = _stack_array(x, 2)
-    s1 = _stack_array(x, 2)
-    s2 = _stack_array(x, 2)
-    work_scalars = _stack_array(scalars, 4)
-    for i in range(2):  # element by element: a slice copy would let the stack arrays escape
-        work[i] = x[i]
-        s0[i] = state[0, i] if n_state > 0 else 0.0
-        s1[i] = state[1, i] if n_state > 1 else 0.0
-        s2[i] = state[2, i] if n_state > 2 else 0.0
-    for i in range(4):
-        work_scalars[i] = scalars[i] if i < scalars.size else 0.0
-    n = _trajectory_loop(
-        land_code, land_params, opt_code, hyper, s0, s1, s2, work_scalars, sched_code,
-        sched_params, clip_mode, clip_c, noise, noise_scale, bound, work, _stack_array(x, 2),
-        _stack_array(x, 2), positions, losses, grad_norms,
-    )
-    for i in range(2):
-        x[i] = work[i]
-        if n_state > 0:
-            state[0, i] = s0[i]
-        if n_state > 1:
-            state[1, i] = s1[i]
-        if n_state > 2:
-            state[2, i] = s2[i]
-    for i in range(scalars.size):
-        scalars[i] = work_scalars[i]
-    return n
 
 
 def _check_count(name, value, minimum):
@@ -263,14 +184,19 @@ def trajectory(
     state, scalars = optimizer.init_state(dim, x0.dtype)
     positions = np.empty((steps + 1, dim), dtype=x0.dtype)
     losses = np.empty(steps + 1)
-    grad_norms = np.empty(steps + 1)
-    n = _trajectory_kernel(
-        landscape.code, landscape.params, optimizer.code, optimizer.hyper, state, scalars,
-        schedule.code, schedule.params, clip_mode, clip_c, noise,
-        noise_std / math.sqrt(batch_size), bound, x0.copy(), positions, losses, grad_norms,
+    grad_sq = np.empty(steps + 1)
+    args = (
+        state, scalars, schedule.code, schedule.params, clip_mode, clip_c, noise,
+        noise_std / math.sqrt(batch_size), bound,
     )
+    if dim == 2:
+        kernel = kernel_2d(landscape.code, optimizer.code)
+        n = kernel(landscape.params, optimizer.hyper, x0, *args, positions, losses, grad_sq)
+    else:
+        n = _trajectory_kernel(landscape.code, landscape.params, optimizer.code,
+                               optimizer.hyper, *args, x0.copy(), positions, losses, grad_sq)
     return Trajectory(
-        positions[:n], losses[:n], grad_norms[:n], None if n == steps + 1 else n, n - 1
+        positions[:n], losses[:n], np.sqrt(grad_sq[:n]), None if n == steps + 1 else n, n - 1
     )
 
 

@@ -165,10 +165,23 @@ CLIP_NORM = 2
 
 
 @njit(cache=True, error_model="numpy", inline="always")
+def clip_value_element(g, c):
+    """One component clipped to :math:`[-c, c]`."""
+    return min(max(g, -c), c)
+
+
+@njit(cache=True, error_model="numpy", inline="always")
+def norm_clip_factor(total, c):
+    r"""The factor :math:`\min(1, c/\|g\|)` for a gradient with :math:`\|g\|^2` = ``total``."""
+    norm = math.sqrt(total)
+    return c / norm if norm > c else 1.0
+
+
+@njit(cache=True, error_model="numpy", inline="always")
 def clip_elementwise(g, c):
     """Clip every component of ``g`` to :math:`[-c, c]`, in place."""
     for i in range(g.size):
-        g[i] = min(max(g[i], -c), c)
+        g[i] = clip_value_element(g[i], c)
 
 
 @njit(cache=True, error_model="numpy", inline="always")
@@ -177,11 +190,9 @@ def clip_by_norm(g, c):
     total = 0.0
     for i in range(g.size):
         total += g[i] * g[i]
-    norm = math.sqrt(total)
-    if norm > c:
-        factor = c / norm
-        for i in range(g.size):
-            g[i] *= factor
+    factor = norm_clip_factor(total, c)
+    for i in range(g.size):
+        g[i] *= factor
 
 
 @njit(cache=True, error_model="numpy", inline="always")
@@ -191,6 +202,21 @@ def apply_clip(mode, c, g):
         clip_elementwise(g, c)
     elif mode == CLIP_NORM:
         clip_by_norm(g, c)
+
+
+@njit(cache=True, error_model="numpy", inline="always")
+def clip_2d(mode, c, g0, g1):
+    """:func:`apply_clip` on a 2-D gradient held in scalars; returns the clipped pair (float64).
+    """
+    if mode == CLIP_VALUE:
+        return clip_value_element(g0, c), clip_value_element(g1, c)
+    if mode == CLIP_NORM:
+        total = 0.0
+        total += g0 * g0
+        total += g1 * g1
+        factor = norm_clip_factor(total, c)
+        return g0 * factor, g1 * factor
+    return np.float64(g0), np.float64(g1)
 
 
 def parse_clip(clip) -> tuple[int, float]:

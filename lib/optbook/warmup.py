@@ -1,9 +1,12 @@
-"""Compile and cache every numba kernel the chapters call, so a reader's first run is quick.
+"""Compile and cache every numba kernel the chapters and explorers call, so a reader's first run
+is quick.
 
 Binder's ``postBuild`` runs ``python -m optbook.warmup`` once when it builds the image; numba
 writes the compiled kernels to its on-disk cache (``cache=True``), and a notebook started later
-loads them instead of compiling. Locally the first chapter executed does the same as a side
-effect; this module only makes it explicit and measurable.
+loads them instead of compiling. The explorers let a reader pick any landscape and any rule, so
+every (landscape, rule) pair's 2-D kernel is compiled in float64 (about 1.5 s each); float32
+kernels and the array kernel of other dimensions compile on first use. Locally the chapters
+fill the cache as a side effect; this module makes it explicit and measurable.
 """
 
 from __future__ import annotations
@@ -14,14 +17,39 @@ import numpy as np
 
 from . import landscapes, optimizers, run
 
+LANDSCAPES = (
+    landscapes.conditioned_quadratic(10.0),
+    landscapes.rosenbrock(),
+    landscapes.two_minima(),
+    landscapes.saddle(),
+    landscapes.plateau(),
+    landscapes.plane([1.0, 0.5]),
+)
+RULES = (
+    optimizers.gd(0.1),
+    optimizers.momentum(0.1),
+    optimizers.momentum(0.1, form="pytorch"),
+    optimizers.nesterov(0.1),
+    optimizers.nesterov(0.1, form="reformulated"),
+    optimizers.delta_bar_delta(0.1),
+    optimizers.adagrad(),
+    optimizers.rmsprop(),
+    optimizers.adadelta(),
+    optimizers.adam(),
+    optimizers.adamw(),
+    optimizers.amsgrad(),
+    optimizers.nadam(),
+)
+
 
 def warm_up() -> float:
-    """Run one short trajectory per dtype and one sweep per path; return the seconds taken."""
+    """Run every pair's kernel for a few steps and one sweep per path; return the seconds."""
     start = time.perf_counter()
-    bowl = landscapes.conditioned_quadratic(10.0)
+    for land in LANDSCAPES:
+        for rule in RULES:
+            run.trajectory(land, rule, np.array(land.start), 3)
+    bowl = LANDSCAPES[0]
     heavy_ball = optimizers.momentum(0.1, 0.5)
-    for dtype in (np.float64, np.float32):
-        run.trajectory(bowl, heavy_ball, np.array([1.0, 1.0], dtype=dtype), 3)
     grid = {"x": ("lr", [0.05, 0.1]), "y": ("gamma", [0.0, 0.5])}
     for fast_path in (True, False):
         run.sweep(bowl, heavy_ball, np.array([1.0, 1.0]), 4, fast_path=fast_path, **grid)
