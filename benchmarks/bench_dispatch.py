@@ -63,7 +63,7 @@ from pathlib import Path
 import numpy as np
 from numba import njit, types
 
-from benchmarks.common import row
+from benchmarks.common import best_time, row
 
 STEPS = 20_000
 FIRST_STEPS = 100
@@ -279,16 +279,6 @@ def _stats(dispatchers):
     return hits, misses
 
 
-def _best(func, repeats):
-    """Smallest wall time of ``repeats`` calls of ``func()`` (the caller has warmed it up)."""
-    best = float("inf")
-    for _ in range(repeats):
-        start = time.perf_counter()
-        func()
-        best = min(best, time.perf_counter() - start)
-    return best
-
-
 def child(mechanism, start):
     """Body of a fresh process: first calls of all rules, then the steady state; prints JSON."""
     imported = time.perf_counter() - start
@@ -306,14 +296,14 @@ def child(mechanism, start):
         x[:] = x0
         call(GD, x, state, positions)
 
-    step = _best(gd_run, 600) / STEPS
+    step = best_time(gd_run, 600) / STEPS
     one = np.empty((2, 2))
 
     def calls():
         for _ in range(CALLS):
             call(GD, x, state, one)
 
-    overhead = _best(calls, 5) / CALLS
+    overhead = best_time(calls, 5) / CALLS
     print(json.dumps({
         "import": imported, "first": first, "hits": hits, "misses": misses, "step": step,
         "call": overhead, "final": positions[-1].tolist(),

@@ -132,7 +132,7 @@ def run():
         "adam": optimizers.adam(1e-3),
     }
     for name, opt in configs.items():
-        step = best_time(kernel_call("pair", land, opt, x0, STEPS), repeats=50) / STEPS
+        step = best_time(kernel_call("pair", land, opt, x0, STEPS), repeats=200) / STEPS
         numpy_step = best_time(
             lambda name=name, opt=opt: numpy_loop(name, hessian, center, x0, NUMPY_STEPS, opt.lr),
             repeats=2,
