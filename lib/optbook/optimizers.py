@@ -73,8 +73,8 @@ NADAM_DECAY_BASE = 0.96
 # --------------------------------------------------------------------------- rules
 # Each rule is written once, as an element function: one coordinate and its state in, the new
 # values out, in the iterate's dtype, with the per-step constants already rounded to that dtype.
-# The array kernels below loop it over the coordinates; :func:`step_2d` calls it on the two
-# coordinates of a 2-D point held in registers.
+# The array kernels below loop it over the coordinates; the 2-D steps further down (``gd_2d``,
+# ``adam_2d``, ...) call it on the two coordinates of a point held in registers.
 
 
 @njit(cache=True, error_model="numpy", inline="always")
@@ -479,11 +479,12 @@ def apply_step_rows(code, hyper, lr, x, g, s0, s1, s2, scalars):
         scalars[3] if n > 3 else 1.0,
     )
     scalars[0] = t
+    if n > 1:
+        scalars[1] = p1
+    if n > 2:
+        scalars[2] = p2
     if n > 3:
         scalars[3] = p3
-    if n > 2:
-        scalars[1] = p1
-        scalars[2] = p2
     if code == GD:
         gd_update(x, g, lr)
     elif code == MOMENTUM or code == NESTEROV:
