@@ -3,7 +3,7 @@
 import numpy as np
 from numba import njit
 
-from benchmarks.common import best_time, row
+from benchmarks.common import best_time, best_times, row
 from optbook import optimizers
 
 N = 10_000_000
@@ -30,8 +30,7 @@ def run():
     def adam_step():
         optimizers.apply_step(opt.code, opt.hyper, opt.lr, x, g, state, scalars)
 
-    adam = best_time(adam_step, repeats=7)
-    bandwidth = best_time(lambda: same_traffic(x, g, m, v), repeats=7)
+    adam, bandwidth = best_times([adam_step, lambda: same_traffic(x, g, m, v)], repeats=9)
     python_model = njit(error_model="python")(optimizers.adam_update.py_func)
     checked = best_time(
         lambda: python_model(x, g, m, v, 1e-3, 0.9, 0.999, 1e-8, 0.9, 0.999), repeats=3

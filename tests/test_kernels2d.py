@@ -97,11 +97,21 @@ def test_pair_kernels_reproduce_the_array_kernel_bit_for_bit(rule, land_name, dt
             np.testing.assert_array_equal(a, b, err_msg=f"{schedule} {clip} {noise_std}")
 
 
-def test_pair_kernel_stops_where_the_array_kernel_does():
-    land = landscapes.quadratic([1.0, 10.0], angle=0.7)
-    opt = optimizers.gd(0.2005)  # just past 2/10: |1 - 10 lr| = 1.005, out of 1e6 in ~2,900
-    fast, array = run_both(land, opt, np.array([1.0, 1.0]), 5000, schedules.constant(), None, 0)
-    assert fast[0] == array[0] < 5001
+DIVERGING = {
+    # just past 2/10: |1 - 10 lr| = 1.005, out of the bound 1e6 in about 2,900 steps
+    "gd": (landscapes.quadratic([1.0, 10.0], angle=0.7), optimizers.gd(0.2005), 5000, None),
+    # on a plane each Adam step moves each coordinate by lr (less 3e-8 relative, from eps):
+    # |1 - 7000 k| first passes 1e6 at k = 143, inside the third block of step constants
+    "adam": (landscapes.plane([0.3, -0.2]), optimizers.adam(7000.0), 300, 143),
+}
+
+
+@pytest.mark.parametrize("rule", DIVERGING)
+def test_pair_kernel_stops_where_the_array_kernel_does(rule):
+    land, opt, steps, stop = DIVERGING[rule]
+    fast, array = run_both(land, opt, np.array([1.0, 1.0]), steps, schedules.constant(), None, 0)
+    assert fast[0] == array[0] < steps + 1
+    assert stop is None or fast[0] == stop
     np.testing.assert_array_equal(fast[1], array[1])
 
 

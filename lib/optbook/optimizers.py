@@ -211,24 +211,26 @@ def _rms_constants(like, lr, rho, eps):
 
 
 @njit(cache=True, inline="always")
-def _adam_constants(like, lr, beta1, beta2, eps, beta1_t, beta2_t):
-    """Adam's step size :math:`\\eta/(1-\\beta_1^t)`, root correction :math:`\\sqrt{1-\\beta_2^t}`,
-    :math:`\\beta_1, 1-\\beta_1, \\beta_2, 1-\\beta_2, \\varepsilon`."""
+def _adam_betas(like, beta1, beta2, eps):
+    r""":math:`\beta_1, 1-\beta_1, \beta_2, 1-\beta_2, \varepsilon` of the Adam family."""
     cast = like.dtype.type
-    return (
-        cast(lr / (1.0 - beta1_t)), cast(math.sqrt(1.0 - beta2_t)),
-        cast(beta1), cast(1.0 - beta1), cast(beta2), cast(1.0 - beta2), cast(eps),
-    )
+    return cast(beta1), cast(1.0 - beta1), cast(beta2), cast(1.0 - beta2), cast(eps)
 
 
 @njit(cache=True, inline="always")
-def _nadam_constants(like, lr, beta1, beta2, eps, mu_t, mu_next, mu_prod, beta2_t):
-    """NAdam's gradient and momentum coefficients, :math:`1-\\beta_2^t`, the betas and eps."""
+def _adam_corrections(like, lr, beta1_t, beta2_t):
+    r"""Adam's step size :math:`\eta/(1-\beta_1^t)`, root correction :math:`\sqrt{1-\beta_2^t}`."""
+    cast = like.dtype.type
+    return cast(lr / (1.0 - beta1_t)), cast(math.sqrt(1.0 - beta2_t))
+
+
+@njit(cache=True, inline="always")
+def _nadam_coefficients(like, lr, mu_t, mu_next, mu_prod, beta2_t):
+    r"""NAdam's gradient and momentum coefficients and :math:`1-\beta_2^t`."""
     cast = like.dtype.type
     return (
         cast(lr * (1.0 - mu_t) / (1.0 - mu_prod)), cast(lr * mu_next / (1.0 - mu_prod * mu_next)),
-        cast(1.0 - beta2_t), cast(beta1), cast(1.0 - beta1), cast(beta2), cast(1.0 - beta2),
-        cast(eps),
+        cast(1.0 - beta2_t),
     )
 
 
@@ -376,9 +378,8 @@ def adam_update(x, g, m, v, lr, beta1, beta2, eps, beta1_t, beta2_t):
 
     ``beta1_t`` and ``beta2_t`` are :math:`\beta_1^t, \beta_2^t` for the current step.
     """
-    step_size, root_correction, beta1, one_minus_beta1, beta2, one_minus_beta2, eps = (
-        _adam_constants(x, lr, beta1, beta2, eps, beta1_t, beta2_t)
-    )
+    step_size, root_correction = _adam_corrections(x, lr, beta1_t, beta2_t)
+    beta1, one_minus_beta1, beta2, one_minus_beta2, eps = _adam_betas(x, beta1, beta2, eps)
     for i in range(x.size):
         x[i], m[i], v[i] = adam_element(
             x[i], g[i], m[i], v[i], step_size, root_correction, beta1, one_minus_beta1, beta2,
@@ -398,9 +399,8 @@ def amsgrad_update(x, g, m, v, v_max, lr, beta1, beta2, eps, beta1_t, beta2_t):
     with :math:`m, v` as in Adam. Like PyTorch, the running maximum is taken over the
     uncorrected :math:`v` and divided by the current bias correction.
     """
-    step_size, root_correction, beta1, one_minus_beta1, beta2, one_minus_beta2, eps = (
-        _adam_constants(x, lr, beta1, beta2, eps, beta1_t, beta2_t)
-    )
+    step_size, root_correction = _adam_corrections(x, lr, beta1_t, beta2_t)
+    beta1, one_minus_beta1, beta2, one_minus_beta2, eps = _adam_betas(x, beta1, beta2, eps)
     for i in range(x.size):
         x[i], m[i], v[i], v_max[i] = amsgrad_element(
             x[i], g[i], m[i], v[i], v_max[i], step_size, root_correction, beta1,
@@ -431,9 +431,8 @@ def nadam_update(x, g, m, v, lr, beta1, beta2, eps, mu_t, mu_next, mu_prod, beta
 
     ``mu_prod`` is :math:`\prod_{s\le t}\mu_s` including the current step.
     """
-    g_coef, m_coef, correction, beta1, one_minus_beta1, beta2, one_minus_beta2, eps = (
-        _nadam_constants(x, lr, beta1, beta2, eps, mu_t, mu_next, mu_prod, beta2_t)
-    )
+    g_coef, m_coef, correction = _nadam_coefficients(x, lr, mu_t, mu_next, mu_prod, beta2_t)
+    beta1, one_minus_beta1, beta2, one_minus_beta2, eps = _adam_betas(x, beta1, beta2, eps)
     for i in range(x.size):
         x[i], m[i], v[i] = nadam_element(
             x[i], g[i], m[i], v[i], g_coef, m_coef, correction, beta1, one_minus_beta1, beta2,
@@ -522,139 +521,178 @@ def _schedule_scale(lr, lr0):
 # One step of one rule on a 2-D point held in scalars (no arrays, so no memory traffic), for the
 # per-pair kernels of :mod:`optbook.kernels2d`. All share one signature:
 #
-#     step(hyper, lr, like, x0, x1, g0, g1, a0, a1, b0, b1, c0, c1, t, p1, p2, p3)
-#         -> (x0, x1, a0, a1, b0, b1, c0, c1, t, p1, p2, p3)
+#     step(hyper, lr, k0, k1, k2, like, x0, x1, g0, g1, a0, a1, b0, b1, c0, c1)
+#         -> (x0, x1, a0, a1, b0, b1, c0, c1)
 #
 # ``x`` and ``g`` are the point and its gradient (for look-ahead Nesterov taken at
 # :func:`lookahead_element`'s point), ``a, b, c`` the two coordinates of the state's rows, all in
-# the dtype of the array ``like``; ``t, p1, p2, p3`` are the counters of
-# :func:`advance_counters`. They call the same element functions and constants as the array
-# kernels, so a 2-D run gives the same bits either way (tested). One function per rule, not
-# one branching on a code, so that numba compiles only the rule a kernel uses.
+# the dtype of the array ``like``; ``lr`` is the step's scheduled rate and ``k0, k1, k2`` its
+# column of :func:`step_constants_block`'s table (read by the Adam family and NAdam only). They
+# call the same element functions and constants as the array kernels, so a 2-D run gives the
+# same bits either way (tested). One function per rule, not one branching on a code, so that
+# numba compiles only the rule a kernel uses.
+
+
+TABLE_RULES = (ADAM, ADAMW, AMSGRAD, NADAM)
+"""Rules whose 2-D steps read their per-step constants from :func:`step_constants_block`."""
 
 
 @njit(cache=True, error_model="numpy", inline="always")
-def gd_2d(hyper, lr, like, x0, x1, g0, g1, a0, a1, b0, b1, c0, c1, t, p1, p2, p3):
+def step_constants_block(code, hyper, lrs, n, t, p1, p2, p3, products, table):
+    r"""The per-step constants of the next ``n`` steps of a rule in :data:`TABLE_RULES`.
+
+    ``lrs[:n]`` holds the steps' scheduled rates and ``t, p1, p2, p3`` the counters of
+    :func:`advance_counters` before them; returns the counters after them. For Adam, AdamW and
+    AMSGrad, ``table[0, j]`` and ``table[1, j]`` receive step ``j``'s :math:`\eta/(1-\beta_1^t)`
+    and :math:`\sqrt{1-\beta_2^t}`; for NAdam ``table[:3, j]`` receives its two coefficients and
+    :math:`1-\beta_2^t` (as :func:`nadam_update`).
+
+    Why a table: a 2-D Adam step already spends its time waiting on the one division and square
+    root unit (two divisions and a square root per coordinate on the chain from :math:`x_t` to
+    :math:`x_{t+1}`). Worked out inside the loop, the bias corrections' division and square
+    root queue there too and delay the chain. Here the running products come first (a chain of
+    multiplications, ``products`` holds them), then the constants in a separate loop whose
+    steps are independent, which LLVM vectorises (four steps per instruction).
+    """
+    for j in range(n):
+        t, p1, p2, p3, mu_t, mu_next = advance_counters(code, hyper, t, p1, p2, p3)
+        products[0, j] = p1
+        products[1, j] = p2
+        products[2, j] = p3
+        products[3, j] = mu_t
+        products[4, j] = mu_next
+    if code == NADAM:
+        for j in range(n):
+            table[0, j], table[1, j], table[2, j] = _nadam_coefficients(
+                table, lrs[j], products[3, j], products[4, j], products[2, j], products[0, j]
+            )
+    else:
+        for j in range(n):
+            table[0, j], table[1, j] = _adam_corrections(table, lrs[j], products[0, j],
+                                                         products[1, j])
+    return t, p1, p2, p3
+
+
+@njit(cache=True, error_model="numpy", inline="always")
+def gd_2d(hyper, lr, k0, k1, k2, like, x0, x1, g0, g1, a0, a1, b0, b1, c0, c1):
     """:func:`gd_update` on a 2-D point."""
     rate = like.dtype.type(lr)
-    return (gd_element(x0, g0, rate), gd_element(x1, g1, rate), a0, a1, b0, b1, c0, c1,
-            t + 1.0, p1, p2, p3)
+    return gd_element(x0, g0, rate), gd_element(x1, g1, rate), a0, a1, b0, b1, c0, c1
 
 
 @njit(cache=True, error_model="numpy", inline="always")
-def momentum_2d(hyper, lr, like, x0, x1, g0, g1, a0, a1, b0, b1, c0, c1, t, p1, p2, p3):
+def momentum_2d(hyper, lr, k0, k1, k2, like, x0, x1, g0, g1, a0, a1, b0, b1, c0, c1):
     """:func:`momentum_update` on a 2-D point (also look-ahead Nesterov's step)."""
     rate, gamma = _rate_and_factor(like, lr, hyper[1])
     x0, a0 = momentum_element(x0, g0, a0, rate, gamma)
     x1, a1 = momentum_element(x1, g1, a1, rate, gamma)
-    return x0, x1, a0, a1, b0, b1, c0, c1, t + 1.0, p1, p2, p3
+    return x0, x1, a0, a1, b0, b1, c0, c1
 
 
 @njit(cache=True, error_model="numpy", inline="always")
-def momentum_pytorch_2d(hyper, lr, like, x0, x1, g0, g1, a0, a1, b0, b1, c0, c1, t, p1, p2, p3):
+def momentum_pytorch_2d(hyper, lr, k0, k1, k2, like, x0, x1, g0, g1, a0, a1, b0, b1, c0, c1):
     """:func:`momentum_pytorch_update` on a 2-D point."""
     rate, mu = _rate_and_factor(like, lr, hyper[1])
     x0, a0 = momentum_pytorch_element(x0, g0, a0, rate, mu)
     x1, a1 = momentum_pytorch_element(x1, g1, a1, rate, mu)
-    return x0, x1, a0, a1, b0, b1, c0, c1, t + 1.0, p1, p2, p3
+    return x0, x1, a0, a1, b0, b1, c0, c1
 
 
 @njit(cache=True, error_model="numpy", inline="always")
-def nesterov_reformulated_2d(hyper, lr, like, x0, x1, g0, g1, a0, a1, b0, b1, c0, c1, t, p1, p2,
-                             p3):
+def nesterov_reformulated_2d(hyper, lr, k0, k1, k2, like, x0, x1, g0, g1, a0, a1, b0, b1, c0,
+                             c1):
     """:func:`nesterov_reformulated_update` on a 2-D point."""
     rate, gamma = _rate_and_factor(like, lr, hyper[1])
     x0, a0 = nesterov_reformulated_element(x0, g0, a0, rate, gamma)
     x1, a1 = nesterov_reformulated_element(x1, g1, a1, rate, gamma)
-    return x0, x1, a0, a1, b0, b1, c0, c1, t + 1.0, p1, p2, p3
+    return x0, x1, a0, a1, b0, b1, c0, c1
 
 
 @njit(cache=True, error_model="numpy", inline="always")
-def delta_bar_delta_2d(hyper, lr, like, x0, x1, g0, g1, a0, a1, b0, b1, c0, c1, t, p1, p2, p3):
+def delta_bar_delta_2d(hyper, lr, k0, k1, k2, like, x0, x1, g0, g1, a0, a1, b0, b1, c0, c1):
     """:func:`delta_bar_delta_update` on a 2-D point (``a``: rates, ``b``: averaged gradient)."""
     kappa, shrink, keep, theta, scale = _delta_bar_delta_constants(
         like, hyper[1], hyper[2], hyper[3], _schedule_scale(lr, hyper[0])
     )
     x0, a0, b0 = delta_bar_delta_element(x0, g0, a0, b0, kappa, shrink, keep, theta, scale)
     x1, a1, b1 = delta_bar_delta_element(x1, g1, a1, b1, kappa, shrink, keep, theta, scale)
-    return x0, x1, a0, a1, b0, b1, c0, c1, t + 1.0, p1, p2, p3
+    return x0, x1, a0, a1, b0, b1, c0, c1
 
 
 @njit(cache=True, error_model="numpy", inline="always")
-def adagrad_2d(hyper, lr, like, x0, x1, g0, g1, a0, a1, b0, b1, c0, c1, t, p1, p2, p3):
+def adagrad_2d(hyper, lr, k0, k1, k2, like, x0, x1, g0, g1, a0, a1, b0, b1, c0, c1):
     """:func:`adagrad_update` on a 2-D point."""
     rate, eps = _rate_and_factor(like, lr, hyper[1])
     x0, a0 = adagrad_element(x0, g0, a0, rate, eps)
     x1, a1 = adagrad_element(x1, g1, a1, rate, eps)
-    return x0, x1, a0, a1, b0, b1, c0, c1, t + 1.0, p1, p2, p3
+    return x0, x1, a0, a1, b0, b1, c0, c1
 
 
 @njit(cache=True, error_model="numpy", inline="always")
-def rmsprop_2d(hyper, lr, like, x0, x1, g0, g1, a0, a1, b0, b1, c0, c1, t, p1, p2, p3):
+def rmsprop_2d(hyper, lr, k0, k1, k2, like, x0, x1, g0, g1, a0, a1, b0, b1, c0, c1):
     """:func:`rmsprop_update` on a 2-D point."""
     rate, one_minus_rho, rho, eps = _rms_constants(like, lr, hyper[1], hyper[2])
     x0, a0 = rmsprop_element(x0, g0, a0, rate, one_minus_rho, rho, eps)
     x1, a1 = rmsprop_element(x1, g1, a1, rate, one_minus_rho, rho, eps)
-    return x0, x1, a0, a1, b0, b1, c0, c1, t + 1.0, p1, p2, p3
+    return x0, x1, a0, a1, b0, b1, c0, c1
 
 
 @njit(cache=True, error_model="numpy", inline="always")
-def adadelta_2d(hyper, lr, like, x0, x1, g0, g1, a0, a1, b0, b1, c0, c1, t, p1, p2, p3):
+def adadelta_2d(hyper, lr, k0, k1, k2, like, x0, x1, g0, g1, a0, a1, b0, b1, c0, c1):
     """:func:`adadelta_update` on a 2-D point."""
     rate, one_minus_rho, rho, eps = _rms_constants(like, lr, hyper[1], hyper[2])
     x0, a0, b0 = adadelta_element(x0, g0, a0, b0, rate, one_minus_rho, rho, eps)
     x1, a1, b1 = adadelta_element(x1, g1, a1, b1, rate, one_minus_rho, rho, eps)
-    return x0, x1, a0, a1, b0, b1, c0, c1, t + 1.0, p1, p2, p3
+    return x0, x1, a0, a1, b0, b1, c0, c1
 
 
 @njit(cache=True, error_model="numpy", inline="always")
-def adam_2d(hyper, lr, like, x0, x1, g0, g1, a0, a1, b0, b1, c0, c1, t, p1, p2, p3):
-    """:func:`adam_update` on a 2-D point (``a``: m, ``b``: v)."""
-    t, p1, p2, p3, _, _ = advance_counters(ADAM, hyper, t, p1, p2, p3)
-    step_size, root, beta1, one_minus_beta1, beta2, one_minus_beta2, eps = _adam_constants(
-        like, lr, hyper[1], hyper[2], hyper[3], p1, p2
+def adam_2d(hyper, lr, k0, k1, k2, like, x0, x1, g0, g1, a0, a1, b0, b1, c0, c1):
+    """:func:`adam_update` on a 2-D point (``a``: m, ``b``: v; ``k0, k1``: step size, root
+    correction)."""
+    beta1, one_minus_beta1, beta2, one_minus_beta2, eps = _adam_betas(
+        like, hyper[1], hyper[2], hyper[3]
     )
-    x0, a0, b0 = adam_element(x0, g0, a0, b0, step_size, root, beta1, one_minus_beta1, beta2,
+    x0, a0, b0 = adam_element(x0, g0, a0, b0, k0, k1, beta1, one_minus_beta1, beta2,
                               one_minus_beta2, eps)
-    x1, a1, b1 = adam_element(x1, g1, a1, b1, step_size, root, beta1, one_minus_beta1, beta2,
+    x1, a1, b1 = adam_element(x1, g1, a1, b1, k0, k1, beta1, one_minus_beta1, beta2,
                               one_minus_beta2, eps)
-    return x0, x1, a0, a1, b0, b1, c0, c1, t, p1, p2, p3
+    return x0, x1, a0, a1, b0, b1, c0, c1
 
 
 @njit(cache=True, error_model="numpy", inline="always")
-def adamw_2d(hyper, lr, like, x0, x1, g0, g1, a0, a1, b0, b1, c0, c1, t, p1, p2, p3):
+def adamw_2d(hyper, lr, k0, k1, k2, like, x0, x1, g0, g1, a0, a1, b0, b1, c0, c1):
     """:func:`decoupled_weight_decay`, then :func:`adam_2d`."""
     factor = like.dtype.type(1.0 - lr * hyper[4])
-    return adam_2d(hyper, lr, like, x0 * factor, x1 * factor, g0, g1, a0, a1, b0, b1, c0, c1,
-                   t, p1, p2, p3)
+    return adam_2d(hyper, lr, k0, k1, k2, like, x0 * factor, x1 * factor, g0, g1, a0, a1, b0, b1,
+                   c0, c1)
 
 
 @njit(cache=True, error_model="numpy", inline="always")
-def amsgrad_2d(hyper, lr, like, x0, x1, g0, g1, a0, a1, b0, b1, c0, c1, t, p1, p2, p3):
+def amsgrad_2d(hyper, lr, k0, k1, k2, like, x0, x1, g0, g1, a0, a1, b0, b1, c0, c1):
     """:func:`amsgrad_update` on a 2-D point (``a``: m, ``b``: v, ``c``: running max of v)."""
-    t, p1, p2, p3, _, _ = advance_counters(AMSGRAD, hyper, t, p1, p2, p3)
-    step_size, root, beta1, one_minus_beta1, beta2, one_minus_beta2, eps = _adam_constants(
-        like, lr, hyper[1], hyper[2], hyper[3], p1, p2
+    beta1, one_minus_beta1, beta2, one_minus_beta2, eps = _adam_betas(
+        like, hyper[1], hyper[2], hyper[3]
     )
-    x0, a0, b0, c0 = amsgrad_element(x0, g0, a0, b0, c0, step_size, root, beta1,
-                                     one_minus_beta1, beta2, one_minus_beta2, eps)
-    x1, a1, b1, c1 = amsgrad_element(x1, g1, a1, b1, c1, step_size, root, beta1,
-                                     one_minus_beta1, beta2, one_minus_beta2, eps)
-    return x0, x1, a0, a1, b0, b1, c0, c1, t, p1, p2, p3
+    x0, a0, b0, c0 = amsgrad_element(x0, g0, a0, b0, c0, k0, k1, beta1, one_minus_beta1, beta2,
+                                     one_minus_beta2, eps)
+    x1, a1, b1, c1 = amsgrad_element(x1, g1, a1, b1, c1, k0, k1, beta1, one_minus_beta1, beta2,
+                                     one_minus_beta2, eps)
+    return x0, x1, a0, a1, b0, b1, c0, c1
 
 
 @njit(cache=True, error_model="numpy", inline="always")
-def nadam_2d(hyper, lr, like, x0, x1, g0, g1, a0, a1, b0, b1, c0, c1, t, p1, p2, p3):
-    """:func:`nadam_update` on a 2-D point (``a``: m, ``b``: v)."""
-    t, p1, p2, p3, mu_t, mu_next = advance_counters(NADAM, hyper, t, p1, p2, p3)
-    g_coef, m_coef, correction, beta1, one_minus_beta1, beta2, one_minus_beta2, eps = (
-        _nadam_constants(like, lr, hyper[1], hyper[2], hyper[3], mu_t, mu_next, p3, p1)
+def nadam_2d(hyper, lr, k0, k1, k2, like, x0, x1, g0, g1, a0, a1, b0, b1, c0, c1):
+    """:func:`nadam_update` on a 2-D point (``a``: m, ``b``: v; ``k0, k1, k2``: coefficients of
+    g and m, :math:`1-\\beta_2^t`)."""
+    beta1, one_minus_beta1, beta2, one_minus_beta2, eps = _adam_betas(
+        like, hyper[1], hyper[2], hyper[3]
     )
-    x0, a0, b0 = nadam_element(x0, g0, a0, b0, g_coef, m_coef, correction, beta1,
-                               one_minus_beta1, beta2, one_minus_beta2, eps)
-    x1, a1, b1 = nadam_element(x1, g1, a1, b1, g_coef, m_coef, correction, beta1,
-                               one_minus_beta1, beta2, one_minus_beta2, eps)
-    return x0, x1, a0, a1, b0, b1, c0, c1, t, p1, p2, p3
+    x0, a0, b0 = nadam_element(x0, g0, a0, b0, k0, k1, k2, beta1, one_minus_beta1, beta2,
+                               one_minus_beta2, eps)
+    x1, a1, b1 = nadam_element(x1, g1, a1, b1, k0, k1, k2, beta1, one_minus_beta1, beta2,
+                               one_minus_beta2, eps)
+    return x0, x1, a0, a1, b0, b1, c0, c1
 
 
 @njit(cache=True, inline="always")
