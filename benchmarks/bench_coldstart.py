@@ -27,7 +27,7 @@ def run():
     env = dict(os.environ)
     env["PYTHONPATH"] = os.pathsep.join(filter(None, [LIB, env.get("PYTHONPATH")]))
     fresh_process(env)  # fill the cache
-    warm = min(fresh_process(env) for _ in range(3))
+    warm = min(fresh_process(env) for _ in range(5))
     with tempfile.TemporaryDirectory() as empty:
         cold = fresh_process({**env, "NUMBA_CACHE_DIR": empty})
     return [
