@@ -140,7 +140,6 @@ def _specialise(land_code, opt_code):
         b0, b1 = (state[1, 0], state[1, 1]) if rows > 1 else (zero, zero)
         c0, c1 = (state[2, 0], state[2, 1]) if rows > 2 else (zero, zero)
         n = scalars.size
-        t = scalars[0]
         p1 = scalars[1] if n > 1 else 1.0
         p2 = scalars[2] if n > 2 else 1.0
         p3 = scalars[3] if n > 3 else 1.0
@@ -148,16 +147,17 @@ def _specialise(land_code, opt_code):
         x1 = x[1]
         steps = positions.shape[0] - 1
         with_noise = noise.shape[0] > 0
-        lrs = np.empty(BLOCK)
-        products = np.empty((5, BLOCK))
-        table = np.empty((3, BLOCK), positions.dtype)
+        block = BLOCK if tabled else 0
+        lrs = np.empty(block)
+        products = np.empty((5, block))
+        table = np.empty((3, block), positions.dtype)
         for start in range(0, steps, BLOCK):
             size = min(BLOCK, steps - start)
             if tabled:
                 for j in range(size):
                     lrs[j] = schedule_lr(sched_code, sched_params, hyper[0], start + j + 1)
-                t, p1, p2, p3 = opt.step_constants_block(opt_code, hyper, lrs, size, t, p1, p2,
-                                                         p3, products, table)
+                p1, p2, p3 = opt.step_constants_block(opt_code, hyper, lrs, size, p1, p2, p3,
+                                                      products, table)
             for j in range(size):
                 k = start + j
                 inside, g0, g1 = _visit(land_code, land_params, x0, x1, bound, k, positions,
@@ -179,10 +179,14 @@ def _specialise(land_code, opt_code):
                     clipped0, clipped1 = clip_2d(clip_mode, clip_c, g0, g1)
                     g0 = cast(clipped0)
                     g1 = cast(clipped1)
-                lr = lrs[j] if tabled else schedule_lr(sched_code, sched_params, hyper[0], k + 1)
+                if tabled:
+                    lr = lrs[j]
+                    k0, k1, k2 = table[0, j], table[1, j], table[2, j]
+                else:
+                    lr = schedule_lr(sched_code, sched_params, hyper[0], k + 1)
+                    k0 = k1 = k2 = zero
                 x0, x1, a0, a1, b0, b1, c0, c1 = step(
-                    hyper, lr, table[0, j], table[1, j], table[2, j], positions, x0, x1, g0,
-                    g1, a0, a1, b0, b1, c0, c1,
+                    hyper, lr, k0, k1, k2, positions, x0, x1, g0, g1, a0, a1, b0, b1, c0, c1
                 )
         inside, _, _ = _visit(land_code, land_params, x0, x1, bound, steps, positions, losses,
                               grad_sq)

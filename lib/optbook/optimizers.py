@@ -527,10 +527,10 @@ def _schedule_scale(lr, lr0):
 # ``x`` and ``g`` are the point and its gradient (for look-ahead Nesterov taken at
 # :func:`lookahead_element`'s point), ``a, b, c`` the two coordinates of the state's rows, all in
 # the dtype of the array ``like``; ``lr`` is the step's scheduled rate and ``k0, k1, k2`` its
-# column of :func:`step_constants_block`'s table (read by the Adam family and NAdam only). They
-# call the same element functions and constants as the array kernels, so a 2-D run gives the
-# same bits either way (tested). One function per rule, not one branching on a code, so that
-# numba compiles only the rule a kernel uses.
+# column of :func:`step_constants_block`'s table for the rules in :data:`TABLE_RULES` (zero for
+# the others, which do not read them). They call the same element functions and constants as
+# the array kernels, so a 2-D run gives the same bits either way (tested). One function per
+# rule, not one branching on a code, so that numba compiles only the rule a kernel uses.
 
 
 TABLE_RULES = (ADAM, ADAMW, AMSGRAD, NADAM)
@@ -538,11 +538,11 @@ TABLE_RULES = (ADAM, ADAMW, AMSGRAD, NADAM)
 
 
 @njit(cache=True, error_model="numpy", inline="always")
-def step_constants_block(code, hyper, lrs, n, t, p1, p2, p3, products, table):
+def step_constants_block(code, hyper, lrs, n, p1, p2, p3, products, table):
     r"""The per-step constants of the next ``n`` steps of a rule in :data:`TABLE_RULES`.
 
-    ``lrs[:n]`` holds the steps' scheduled rates and ``t, p1, p2, p3`` the counters of
-    :func:`advance_counters` before them; returns the counters after them. For Adam, AdamW and
+    ``lrs[:n]`` holds the steps' scheduled rates and ``p1, p2, p3`` the running products of
+    :func:`advance_counters` before them; returns the products after them. For Adam, AdamW and
     AMSGrad, ``table[0, j]`` and ``table[1, j]`` receive step ``j``'s :math:`\eta/(1-\beta_1^t)`
     and :math:`\sqrt{1-\beta_2^t}`; for NAdam ``table[:3, j]`` receives its two coefficients and
     :math:`1-\beta_2^t` (as :func:`nadam_update`).
@@ -555,7 +555,7 @@ def step_constants_block(code, hyper, lrs, n, t, p1, p2, p3, products, table):
     steps are independent, which LLVM vectorises (four steps per instruction).
     """
     for j in range(n):
-        t, p1, p2, p3, mu_t, mu_next = advance_counters(code, hyper, t, p1, p2, p3)
+        _, p1, p2, p3, mu_t, mu_next = advance_counters(code, hyper, 0.0, p1, p2, p3)
         products[0, j] = p1
         products[1, j] = p2
         products[2, j] = p3
@@ -570,7 +570,7 @@ def step_constants_block(code, hyper, lrs, n, t, p1, p2, p3, products, table):
         for j in range(n):
             table[0, j], table[1, j] = _adam_corrections(table, lrs[j], products[0, j],
                                                          products[1, j])
-    return t, p1, p2, p3
+    return p1, p2, p3
 
 
 @njit(cache=True, error_model="numpy", inline="always")
