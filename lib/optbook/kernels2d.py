@@ -62,24 +62,6 @@ BLOCK = 64
 """Steps whose learning rates and rule constants a kernel works out ahead, in one batch."""
 
 
-@njit(cache=True, error_model="numpy", inline="always")
-def _visit(land_code, land_params, x0, x1, bound, k, positions, losses, grad_sq):
-    """Record iterate ``k`` (point, loss, squared gradient norm) if it is finite and within
-    ``bound``; returns ``(recorded, g0, g1)`` with the gradient in the iterate's dtype."""
-    cast = positions.dtype.type
-    f, g0, g1 = value_and_grad_2d(land_code, land_params, np.float64(x0), np.float64(x1))
-    g0 = cast(g0)
-    g1 = cast(g1)
-    sq = np.float64(g0) * np.float64(g0) + np.float64(g1) * np.float64(g1)
-    if not ((abs(x0) <= bound) & (abs(x1) <= bound) & math.isfinite(f) & math.isfinite(sq)):
-        return False, g0, g1
-    positions[k, 0] = x0
-    positions[k, 1] = x1
-    losses[k] = f
-    grad_sq[k] = sq
-    return True, g0, g1
-
-
 def kernel_2d(land_code: int, opt_code: int):
     """The jitted 2-D trajectory kernel of one (landscape code, rule code) pair.
 
@@ -151,8 +133,9 @@ def _specialise(land_code, opt_code):
         lrs = np.empty(block)
         products = np.empty((5, block))
         table = np.empty((3, block), positions.dtype)
-        for start in range(0, steps, BLOCK):
-            size = min(BLOCK, steps - start)
+        # Blocks cover the steps and the final iterate, which is recorded and not stepped from.
+        for start in range(0, steps + 1, BLOCK):
+            size = min(BLOCK, steps + 1 - start)
             if tabled:
                 for j in range(size):
                     lrs[j] = schedule_lr(sched_code, sched_params, hyper[0], start + j + 1)
@@ -160,10 +143,20 @@ def _specialise(land_code, opt_code):
                                                       products, table)
             for j in range(size):
                 k = start + j
-                inside, g0, g1 = _visit(land_code, land_params, x0, x1, bound, k, positions,
-                                        losses, grad_sq)
-                if not inside:
+                f, g0, g1 = value_and_grad_2d(land_code, land_params, np.float64(x0),
+                                              np.float64(x1))
+                g0 = cast(g0)
+                g1 = cast(g1)
+                sq = np.float64(g0) * np.float64(g0) + np.float64(g1) * np.float64(g1)
+                if not ((abs(x0) <= bound) & (abs(x1) <= bound) & math.isfinite(f)
+                        & math.isfinite(sq)):
                     return k
+                positions[k, 0] = x0
+                positions[k, 1] = x1
+                losses[k] = f
+                grad_sq[k] = sq
+                if k == steps:
+                    break
                 if opt_code == NESTEROV:
                     gamma = cast(hyper[1])
                     _, g0, g1 = value_and_grad_2d(
@@ -188,8 +181,6 @@ def _specialise(land_code, opt_code):
                 x0, x1, a0, a1, b0, b1, c0, c1 = step(
                     hyper, lr, k0, k1, k2, positions, x0, x1, g0, g1, a0, a1, b0, b1, c0, c1
                 )
-        inside, _, _ = _visit(land_code, land_params, x0, x1, bound, steps, positions, losses,
-                              grad_sq)
-        return steps + 1 if inside else steps
+        return steps + 1
 
     return kernel
