@@ -3,7 +3,7 @@
 import numpy as np
 from numba import njit
 
-from benchmarks.common import best_time, best_times, row
+from benchmarks.common import best_time, interleaved_minima, row
 from optbook import optimizers
 
 N = 10_000_000
@@ -30,7 +30,10 @@ def run():
     def adam_step():
         optimizers.apply_step(opt.code, opt.hyper, opt.lr, x, g, state, scalars)
 
-    adam, bandwidth = best_times([adam_step, lambda: same_traffic(x, g, m, v)], repeats=9)
+    wall, _ = interleaved_minima(
+        {"adam": adam_step, "bandwidth": lambda: same_traffic(x, g, m, v)}, repeats=9
+    )
+    adam, bandwidth = wall["adam"], wall["bandwidth"]
     python_model = njit(error_model="python")(optimizers.adam_update.py_func)
     checked = best_time(
         lambda: python_model(x, g, m, v, 1e-3, 0.9, 0.999, 1e-8, 0.9, 0.999), repeats=3

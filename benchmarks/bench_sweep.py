@@ -1,12 +1,11 @@
 """The 256 x 256 heavy-ball (lr, gamma) sweep of 500 steps on a kappa = 100 quadratic."""
 
 import os
-import time
 
 import numpy as np
 from numba import njit, prange
 
-from benchmarks.common import best_time, row
+from benchmarks.common import best_time, interleaved_minima, row
 from optbook import landscapes, optimizers
 from optbook.run import sweep
 
@@ -36,26 +35,6 @@ def naive_per_cell(lam, u_start, lrs, gammas, steps, out):
         out[cell] = e_sq
 
 
-def interleaved_minima(funcs, repeats):
-    """Wall and process-CPU minima of each of ``funcs``, called in turn ``repeats`` times.
-
-    Calling the kernel and its reference alternately exposes both to the same load (the
-    machine is shared: other processes come and go), and the CPU time (all threads) shows the
-    work itself when the wall time only shows what the scheduler granted.
-    """
-    for func in funcs.values():
-        func()
-    wall = dict.fromkeys(funcs, float("inf"))
-    cpu = dict.fromkeys(funcs, float("inf"))
-    for _ in range(repeats):
-        for name, func in funcs.items():
-            c, t = time.process_time(), time.perf_counter()
-            func()
-            wall[name] = min(wall[name], time.perf_counter() - t)
-            cpu[name] = min(cpu[name], time.process_time() - c)
-    return wall, cpu
-
-
 def run():
     land = landscapes.conditioned_quadratic(100, angle=0.5)
     opt = optimizers.momentum(0.01)
@@ -68,7 +47,7 @@ def run():
     wall, cpu = interleaved_minima({
         "fast": lambda: sweep(land, opt, x0, STEPS, **kw),
         "naive": lambda: naive_per_cell(lam, u_start, LRS, GAMMAS, STEPS, out),
-    }, repeats=15)
+    }, repeats=60)
     fast, naive = wall["fast"], wall["naive"]
     generic = best_time(lambda: sweep(land, opt, x0, STEPS, fast_path=False, **kw), repeats=2)
     return [

@@ -25,7 +25,7 @@ import math
 import numpy as np
 from numba import njit
 
-from benchmarks.common import best_time, best_times, row
+from benchmarks.common import best_time, interleaved_minima, row
 from optbook import landscapes, optimizers, schedules
 from optbook.kernels2d import kernel_2d
 from optbook.run import _trajectory_kernel, trajectory
@@ -38,8 +38,8 @@ NUMPY_STEPS = 10_000
 # The four pair kernels are timed in alternating rounds for about 4 s in all. This machine has
 # slower phases lasting seconds that come and go within one process: the same call on the same
 # data took 8.2 ns a Nesterov step, then 11-12 ns for a few seconds, then 8.2 again, while the
-# latency of a dependent add/multiply stayed at 0.93 ns (most likely another guest busy on the
-# host's core). A burst of back-to-back repeats can fall entirely inside one such phase.
+# latency of a dependent add/multiply stayed at 0.93 ns. A burst of back-to-back repeats can
+# fall entirely inside one such phase.
 PAIR_ROUNDS = 4_000
 
 
@@ -168,10 +168,12 @@ def run():
         "nesterov": optimizers.nesterov(0.001, 0.9),
         "adam": optimizers.adam(1e-3),
     }
-    pair_steps = best_times([kernel_call("pair", land, opt, x0, STEPS) for opt in configs.values()],
-                            repeats=PAIR_ROUNDS)
-    for (name, opt), pair_time in zip(configs.items(), pair_steps, strict=True):
-        step = pair_time / STEPS
+    pair_times, _ = interleaved_minima(
+        {name: kernel_call("pair", land, opt, x0, STEPS) for name, opt in configs.items()},
+        repeats=PAIR_ROUNDS,
+    )
+    for name, opt in configs.items():
+        step = pair_times[name] / STEPS
         numpy_step = best_time(
             lambda name=name, opt=opt: numpy_loop(name, hessian, center, x0, NUMPY_STEPS, opt.lr),
             repeats=2,

@@ -14,22 +14,26 @@ def best_time(func, repeats=5):
     return best
 
 
-def best_times(funcs, repeats=5):
-    """Smallest wall time of each of ``funcs`` over ``repeats`` rounds, in seconds.
+def interleaved_minima(funcs, repeats):
+    """Wall and process-CPU minima, in seconds, of each of the dict ``funcs``, called in turn.
 
-    Each round calls every function once, in turn, so that a figure which compares them is not
-    skewed by the machine changing speed between them (on a shared VM, memory bandwidth drifts
-    by tens of percent over seconds).
+    Each of ``repeats`` rounds calls every function once, so a figure that compares them is not
+    skewed by the machine changing speed between them: this VM has slower phases lasting seconds
+    (other guests busy on the host), and its memory bandwidth drifts by tens of percent. The CPU
+    time (all threads) shows the work itself when the wall time only shows what the scheduler
+    granted.
     """
-    for func in funcs:
+    for func in funcs.values():
         func()
-    best = [float("inf")] * len(funcs)
+    wall = dict.fromkeys(funcs, float("inf"))
+    cpu = dict.fromkeys(funcs, float("inf"))
     for _ in range(repeats):
-        for i, func in enumerate(funcs):
-            start = time.perf_counter()
+        for name, func in funcs.items():
+            c, t = time.process_time(), time.perf_counter()
             func()
-            best[i] = min(best[i], time.perf_counter() - start)
-    return best
+            wall[name] = min(wall[name], time.perf_counter() - t)
+            cpu[name] = min(cpu[name], time.process_time() - c)
+    return wall, cpu
 
 
 def row(figure, goal, measured, ratio, unit):
