@@ -19,7 +19,7 @@ def interleaved_minima(funcs, repeats):
 
     Each of ``repeats`` rounds calls every function once, so a figure that compares them is not
     skewed by the machine changing speed between them: this VM has slower phases lasting seconds
-    (other guests busy on the host), and its memory bandwidth drifts by tens of percent. The CPU
+    (same code, same data), and its memory bandwidth drifts by tens of percent. The CPU
     time (all threads) shows the work itself when the wall time only shows what the scheduler
     granted.
     """
