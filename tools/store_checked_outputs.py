@@ -1,7 +1,8 @@
-"""Execute chapter notebooks and store only the outputs that nbval checks.
+"""Execute chapter notebooks and store only the outputs that the tests check.
 
 Notebooks are kept in git without outputs, except in cells marked ``# NBVAL_CHECK_OUTPUT``:
-nbval (lax mode) compares those cells' fresh outputs with the stored ones on every test run.
+every ``make test`` compares those cells' fresh outputs with the stored ones (nbval's
+comparison, ``tests/notebooks/test_checked_outputs.py``).
 After editing a chapter, run
 
     .venv/bin/python tools/store_checked_outputs.py chapters/<name>.ipynb
@@ -67,7 +68,7 @@ def store_checked_outputs(path: Path, timeout: int = 120) -> int:
             continue
         cell.metadata.pop("execution", None)  # nbclient's timestamps: noise in every diff
         if is_checked(cell):
-            # nbval treats a stored output without an execution count as never run.
+            # Numbered as if run: nbval itself (pytest --nbval-lax) skips a cell with no count.
             checked += 1
             cell.execution_count = checked
             cell.outputs = merge_consecutive_streams(cell.outputs)
