@@ -154,7 +154,7 @@ def open_page(browser, html_root):
         )
         page.on("pageerror", lambda error: record["pageerror"].append(str(error)))
         page.goto((html_root / f"{page_name}.html").as_uri(), wait_until="load")
-        page.wait_for_function(WIDGETS_DRAWN, timeout=15_000)
+        page.wait_for_function(WIDGETS_DRAWN, timeout=30_000)
         if page.evaluate("() => window.MathJax?.startup !== undefined"):
             # Settled: the page typeset, and the widget labels queued after it.
             page.wait_for_function("() => window.MathJax?.startup?.promise")
