@@ -18,15 +18,12 @@ Newton's method finds maxima as readily as minima).
 from __future__ import annotations
 
 import math
-from collections.abc import Callable
-from dataclasses import dataclass
 
 import numpy as np
 
 from optbook import landscapes
 
 
-@dataclass(frozen=True, eq=False)
 class Curve:
     r"""A function :math:`f:\mathbb{R}\to\mathbb{R}` with its first three derivatives.
 
@@ -39,18 +36,18 @@ class Curve:
     d3f
         :math:`f'''`, or ``None`` where the curve does not provide it.
     minimizers
-        The known minimisers, the global one first (closed forms, or as documented).
+        The known minimisers (a tuple of floats), the global one first.
     """
 
-    name: str
-    latex: str
-    f: Callable[[float], float]
-    df: Callable[[float], float]
-    d2f: Callable[[float], float]
-    d3f: Callable[[float], float] | None
-    minimizers: tuple[float, ...]
-
     dim = 1
+
+    def __init__(self, name, latex, f, df, d2f, d3f, minimizers):
+        self.name, self.latex = name, latex
+        self.f, self.df, self.d2f, self.d3f = f, df, d2f, d3f
+        self.minimizers = tuple(float(m) for m in minimizers)
+
+    def __repr__(self):
+        return f"Curve({self.name!r}, minimizers={self.minimizers})"
 
     def _scalar(self, x) -> float:
         a = np.asarray(x, dtype=np.float64)
