@@ -52,6 +52,13 @@ def test_eigen_components_rotate_into_the_eigenbasis():
     assert np.allclose(comp[0] ** 2, [4.0**2, 0.5**2], rtol=1e-12)  # the start is c + R(4, .5)
 
 
+def test_a_plain_array_of_iterates_is_a_run_too():
+    traj = _halving_run()
+    land = landscapes.quadratic([1.0])
+    assert np.array_equal(progress.distances(traj.positions, land), 0.5 ** np.arange(31))
+    assert progress.steps_to(traj.positions, land) == 20
+
+
 def test_bad_input_is_named():
     traj = _halving_run()
     with pytest.raises(ValueError, match="tol"):
@@ -59,10 +66,12 @@ def test_bad_input_is_named():
     with pytest.raises(ValueError, match="tol"):
         progress.steps_to(traj, landscapes.quadratic([1.0]), tol="small")
     with pytest.raises(ValueError, match="traj"):
-        progress.distances(np.zeros((3, 1)), landscapes.quadratic([1.0]))
+        progress.distances([[1.0], [0.5]], landscapes.quadratic([1.0]))
+    with pytest.raises(ValueError, match="traj"):
+        progress.distances(np.zeros((3, 1), dtype=int), landscapes.quadratic([1.0]))
     with pytest.raises(ValueError, match="landscape"):
         progress.distances(traj, "quadratic")
-    with pytest.raises(ValueError, match="1-D iterates"):
+    with pytest.raises(ValueError, match="dimension 1"):
         progress.distances(traj, landscapes.quadratic([1.0, 2.0]))
     with pytest.raises(ValueError, match="no minimizer"):
         progress.distances(run.trajectory(landscapes.saddle(), optimizers.gd(0.1), [1.0, 1.0], 3),
