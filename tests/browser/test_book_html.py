@@ -32,17 +32,12 @@ KNOWN_AND_ASSIGNED: dict[str, list[tuple[str, str, str]]] = {
     "chapters/gradient_descent": [
         ("aria-input-field-name", ".widget-slider", "registry (#22): explorer sliders' names"),
         ("image-alt", ".widget-output", "registry (#22): explorer figures' alt text"),
-        ("figure-alt-is-file-name", ".cell_output", "gdchap (#22): figures' alt text"),
     ],
     "chapters/momentum": [
         ("aria-input-field-name", ".widget-slider", "registry (#22): explorer sliders' names"),
         ("image-alt", ".widget-output", "registry (#22): explorer figures' alt text"),
         ("color-contrast", ".widget-html-content",
          "registry (#22): explorer run titles in palette colours below 4.5:1 on white"),
-        ("figure-alt-is-file-name", ".cell_output", "momchap (#22): figures' alt text"),
-    ],
-    "chapters/conventions": [
-        ("figure-alt-is-file-name", ".cell_output", "momchap (#22): figures' alt text"),
     ],
 }
 
