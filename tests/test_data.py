@@ -10,6 +10,13 @@ from sklearn.datasets import load_digits
 from optbook import data
 
 
+def test_digits_are_scikit_learns_images():
+    X, y = data._digits_arrays()
+    reference = load_digits()
+    np.testing.assert_array_equal(X, reference.data)
+    np.testing.assert_array_equal(y, reference.target)
+
+
 def test_digits_are_split_standardised_and_complete():
     d = data.digits(seed=0)
     assert [a.shape for a in d] == [(1078, 64), (1078,), (359, 64), (359,), (360, 64), (360,)]

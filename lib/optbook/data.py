@@ -16,7 +16,9 @@ from the rest of the library.
 
 from __future__ import annotations
 
+import importlib.util
 import math
+from pathlib import Path
 from typing import NamedTuple
 
 import numpy as np
@@ -110,16 +112,36 @@ def split(X, y, fractions=(0.6, 0.2, 0.2), *, seed=0) -> Split:
     return Split(*(a for part in parts for a in (X[part], y[part])))
 
 
-def digits(fractions=(0.6, 0.2, 0.2), *, seed=0, dtype=np.float64) -> Split:
-    """The 8×8 digits of scikit-learn (``sklearn.datasets.load_digits``, read from the copy
-    inside the package: no download), split by :func:`split` and standardised with the
-    training part's mean and standard deviation (:func:`standardize`). Labels are integers
-    0-9; features ``dtype``."""
+def _digits_arrays():
+    """The 1797 digits as ``(X, y)``: 64 pixel values from 0 to 16, labels 0-9.
+
+    Read straight from the file scikit-learn ships (``sklearn/datasets/data/digits.csv.gz``,
+    one image per line, its label last), found without importing scikit-learn: importing
+    ``sklearn.datasets`` takes one to three seconds here, which every chapter using the digits
+    would pay. If the file is not where it has been since 2010, the public
+    ``sklearn.datasets.load_digits`` reads it instead.
+    """
+    spec = importlib.util.find_spec("sklearn")
+    path = None if spec is None or spec.origin is None else (
+        Path(spec.origin).parent / "datasets" / "data" / "digits.csv.gz")
+    if path is not None and path.is_file():
+        table = np.loadtxt(path, delimiter=",")
+        if table.shape == (1797, 65):
+            return table[:, :64], table[:, 64].astype(np.int64)
     from sklearn.datasets import load_digits
 
-    dtype = _dtype(dtype)
     bunch = load_digits()
-    parts = split(bunch.data, bunch.target.astype(np.int64), fractions, seed=seed)
+    return bunch.data, bunch.target.astype(np.int64)
+
+
+def digits(fractions=(0.6, 0.2, 0.2), *, seed=0, dtype=np.float64) -> Split:
+    """The 8×8 digits that ship with scikit-learn (1797 images, 64 features from 0 to 16; read
+    from the package, no download), split by :func:`split` and standardised with the
+    training part's mean and standard deviation (:func:`standardize`). Labels are integers
+    0-9; features ``dtype``."""
+    dtype = _dtype(dtype)
+    X, y = _digits_arrays()
+    parts = split(X, y, fractions, seed=seed)
     X_train, X_val, X_test = standardize(parts.X_train, parts.X_val, parts.X_test)
     return Split(X_train.astype(dtype), parts.y_train, X_val.astype(dtype), parts.y_val,
                  X_test.astype(dtype), parts.y_test)

@@ -1,7 +1,7 @@
 r"""The network toolkit: small networks written by hand, trained by the book's update rules.
 
 Every layer has a hand-written forward and backward pass (:mod:`~optbook.nn.layers`); a
-:class:`Sequential` network keeps all parameters in one flat vector, so one call of an update
+:class:`~optbook.nn.network.Sequential` network keeps all parameters in one flat vector, so one call of an update
 rule from :mod:`optbook.optimizers` moves the whole network (:mod:`~optbook.nn.stepping`, the
 only module that calls them). Around that: losses, initialisers, a gradient check, the training
 loop with its records, the instruments later chapters use, and a scalar autograd for the

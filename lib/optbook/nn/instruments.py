@@ -221,8 +221,8 @@ def mc_dropout_predict(net: Sequential, x, samples: int = 100, *, probabilities:
     """Monte-Carlo dropout (Gal & Ghahramani 2016): ``samples`` forward passes with fresh
     dropout masks (from ``seed``) and everything else in evaluation mode (batch norm uses its
     running statistics); the softmax probabilities (or raw outputs) of each and their mean.
-    Compare with the single deterministic pass :meth:`Sequential.predict`, the weight-scaling
-    rule."""
+    Compare with the single deterministic pass
+    :meth:`~optbook.nn.network.Sequential.predict`, the weight-scaling rule."""
     _check_net(net)
     if not net.dropouts:
         raise ValueError("mc_dropout_predict needs a network with a Dropout layer")

@@ -204,6 +204,15 @@ def multiply(a, b, out):
             out[i, j] = a[i, j] * b[i, j]
 
 
+# Batch norm's kernels make two passes over (B, C) data: per-column sums, then the output.
+# Each inner loop runs along one row (a contiguous view), which LLVM vectorises; indexing the
+# 2-D array with a computed column (x[i, j0 + j]) did not vectorise and ran 20 times slower.
+# Sums collect BLOCK rows in the data's dtype, then add the block into float64: float32 data
+# keep 8 lanes per instruction, while the float64 totals keep the error of 4096 rows at that
+# of 32.
+BLOCK = 32
+
+
 @njit(cache=True, error_model="numpy")
 def batch_moments(x, mean, var):
     r"""Per-column mean and biased variance of ``x`` (float64 outputs), in one pass.
@@ -213,16 +222,23 @@ def batch_moments(x, mean, var):
     against the spread.
     """
     rows, cols = x.shape
+    shift = x[0].copy()
     s1 = np.zeros(cols)
     s2 = np.zeros(cols)
-    shift = np.empty(cols)
-    for j in range(cols):
-        shift[j] = x[0, j]
-    for i in range(rows):
+    b1 = np.empty(cols, dtype=x.dtype)
+    b2 = np.empty(cols, dtype=x.dtype)
+    for i0 in range(0, rows, BLOCK):
+        b1[:] = 0.0
+        b2[:] = 0.0
+        for i in range(i0, min(i0 + BLOCK, rows)):
+            row = x[i]
+            for j in range(cols):
+                d = row[j] - shift[j]
+                b1[j] += d
+                b2[j] += d * d
         for j in range(cols):
-            d = np.float64(x[i, j]) - shift[j]
-            s1[j] += d
-            s2[j] += d * d
+            s1[j] += b1[j]
+            s2[j] += b2[j]
     for j in range(cols):
         m = s1[j] / rows
         mean[j] = shift[j] + m
@@ -233,48 +249,51 @@ def batch_moments(x, mean, var):
 def affine_columns(x, scale, shift, y):
     """``y[i, j] = x[i, j] * scale[j] + shift[j]`` with ``scale, shift`` rounded to ``y``'s
     dtype: batch norm's normalise-and-scale, in training and in evaluation."""
-    cast = y.dtype.type
-    cols = x.shape[1]
-    a = np.empty(cols, dtype=y.dtype)
-    c = np.empty(cols, dtype=y.dtype)
-    for j in range(cols):
-        a[j] = cast(scale[j])
-        c[j] = cast(shift[j])
+    a = scale.astype(y.dtype)
+    c = shift.astype(y.dtype)
     for i in range(x.shape[0]):
-        for j in range(cols):
-            y[i, j] = x[i, j] * a[j] + c[j]
+        row = x[i]
+        out = y[i]
+        for j in range(row.size):
+            out[j] = row[j] * a[j] + c[j]
 
 
 @njit(cache=True, error_model="numpy")
 def batchnorm_sums(dy, x, mean, sum_dy, sum_dy_centred):
     r""":math:`\sum_i dy_{ij}` and :math:`\sum_i dy_{ij}(x_{ij} - \mu_j)` per column (float64)."""
     rows, cols = x.shape
-    for j in range(cols):
-        sum_dy[j] = 0.0
-        sum_dy_centred[j] = 0.0
-    for i in range(rows):
+    centre = mean.astype(x.dtype)
+    b1 = np.empty(cols, dtype=x.dtype)
+    b2 = np.empty(cols, dtype=x.dtype)
+    sum_dy[:] = 0.0
+    sum_dy_centred[:] = 0.0
+    for i0 in range(0, rows, BLOCK):
+        b1[:] = 0.0
+        b2[:] = 0.0
+        for i in range(i0, min(i0 + BLOCK, rows)):
+            g = dy[i]
+            row = x[i]
+            for j in range(cols):
+                b1[j] += g[j]
+                b2[j] += g[j] * (row[j] - centre[j])
         for j in range(cols):
-            g = np.float64(dy[i, j])
-            sum_dy[j] += g
-            sum_dy_centred[j] += g * (np.float64(x[i, j]) - mean[j])
+            sum_dy[j] += b1[j]
+            sum_dy_centred[j] += b2[j]
 
 
 @njit(cache=True, error_model="numpy")
 def combine_columns(dy, x, a, b, c, dx):
     """``dx[i, j] = a[j] dy[i, j] + b[j] x[i, j] + c[j]`` (batch norm's input gradient),
     with ``a, b, c`` rounded to ``dx``'s dtype."""
-    cast = dx.dtype.type
-    cols = x.shape[1]
-    fa = np.empty(cols, dtype=dx.dtype)
-    fb = np.empty(cols, dtype=dx.dtype)
-    fc = np.empty(cols, dtype=dx.dtype)
-    for j in range(cols):
-        fa[j] = cast(a[j])
-        fb[j] = cast(b[j])
-        fc[j] = cast(c[j])
+    fa = a.astype(dx.dtype)
+    fb = b.astype(dx.dtype)
+    fc = c.astype(dx.dtype)
     for i in range(x.shape[0]):
-        for j in range(cols):
-            dx[i, j] = fa[j] * dy[i, j] + fb[j] * x[i, j] + fc[j]
+        g = dy[i]
+        row = x[i]
+        out = dx[i]
+        for j in range(row.size):
+            out[j] = fa[j] * g[j] + fb[j] * row[j] + fc[j]
 
 
 @njit(cache=True, error_model="numpy", fastmath={"reassoc"})

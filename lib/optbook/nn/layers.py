@@ -119,6 +119,7 @@ class Linear(Layer):
             bias_init = "pytorch" if self.init.name == "pytorch" else "zeros"
         self.bias_init = initializers.get(bias_init)
         self.bias_fused = False
+        self._adds_bias = bias
         self._x = None
 
     def parameter_shapes(self):
@@ -147,14 +148,14 @@ class Linear(Layer):
         if y.shape[0] != x.shape[0]:
             y = self._out = self._buffer("y", x.shape[0], self.n_out)
         np.dot(x, self._weight_t, out=y)
-        if self.has_bias and not self.bias_fused:
+        if self._adds_bias:
             kernels.add_bias(y, self.bias)
         self._x = x
         return y
 
     def backward(self, dy, need_dx=True):
         np.dot(dy.T, self._x, out=self.grad_weight)
-        if self.has_bias and not self.bias_fused:
+        if self._adds_bias:
             kernels.column_sums(dy, self.grad_bias)
         if not need_dx:
             return None
@@ -191,6 +192,7 @@ class Activation(Layer):
         way. :class:`~optbook.nn.network.Sequential` does this for every such pair."""
         self._bias, self._grad_bias = linear.bias, linear.grad_bias
         linear.bias_fused = True
+        linear._adds_bias = False
 
     def forward(self, x, training=False):
         y = self._out

@@ -1,6 +1,6 @@
 r"""Losses: softmax cross-entropy on logits and mean squared error, each a batch mean.
 
-A loss checks its targets once (:meth:`Loss.check_targets`), then ``loss(outputs, targets)``
+A loss checks its targets once (its ``check_targets``), then ``loss(outputs, targets)``
 returns ``(value, correct, d_outputs)``: the mean loss over the batch (float64), the number of
 examples whose largest output is the label (``0`` for regression), and
 :math:`\partial L/\partial\,\text{outputs}` in a buffer the loss reuses.
@@ -84,9 +84,9 @@ class CrossEntropy(Loss):
         return labels
 
     def __call__(self, outputs, targets):
-        grad = self._grad_buffer(outputs)
-        shifted = self._shifted
-        if shifted.shape != outputs.shape or shifted.dtype != outputs.dtype:
+        grad, shifted = self._grad, self._shifted
+        if grad.shape != outputs.shape or grad.dtype != outputs.dtype:
+            grad = self._grad = np.empty_like(outputs)
             shifted = self._shifted = np.empty_like(outputs)
         correct = kernels.shift_by_row_max(outputs, targets, shifted)
         np.exp(shifted, out=grad)
@@ -119,6 +119,7 @@ class MSE(Loss):
 
 _BY_NAME = {"cross_entropy": CrossEntropy, "mse": MSE}
 NAMES = tuple(_BY_NAME)
+"""The losses :func:`get` knows by name."""
 
 
 def get(loss) -> Loss:
