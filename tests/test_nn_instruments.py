@@ -165,3 +165,11 @@ def test_an_ensemble_averages_the_members_probabilities():
     np.testing.assert_array_equal(net.params, own)
     with pytest.raises(ValueError, match=r"thetas\[1\] must have shape \(31,\)"):
         nn.ensemble_predict(net, [own, own[:5]], x)
+
+
+def test_full_hessian_of_least_squares_is_exact_and_symmetric():
+    x, y = regression(seed=2)
+    net = nn.Sequential(nn.Linear(4, 1), seed=0)
+    full = nn.hessian(net, "mse", x, y)
+    np.testing.assert_allclose(full, exact_regression_hessian(x), rtol=1e-8, atol=1e-10)
+    np.testing.assert_array_equal(full, full.T)

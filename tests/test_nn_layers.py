@@ -200,3 +200,22 @@ def test_a_bias_before_batch_norm_gets_no_gradient():
     net.loss_and_grad(rng.standard_normal((8, 4)), rng.integers(0, 2, 8), "cross_entropy")
     bias_grad = net.layers[0].grad_bias
     assert np.max(np.abs(bias_grad)) < 1e-15 * np.max(np.abs(net.grads))
+
+
+def test_trace_returns_every_layers_output_and_input_gradient():
+    rng = np.random.default_rng(0)
+    net = nn.Sequential(nn.Linear(4, 6), nn.ReLU(), nn.Linear(6, 3), seed=1)
+    x = rng.standard_normal((5, 4))
+    r = rng.standard_normal((5, 3))
+    outputs, grads = net.trace(x, r)
+    first, last = net.layers[0], net.layers[2]
+    np.testing.assert_allclose(outputs[0], x @ first.weight.T + first.bias, rtol=1e-14)
+    np.testing.assert_array_equal(outputs[1], np.maximum(outputs[0], 0.0))
+    np.testing.assert_allclose(outputs[2], net.predict(x), rtol=1e-15)
+    np.testing.assert_allclose(grads[2], r @ last.weight, rtol=1e-14)
+    np.testing.assert_array_equal(grads[1], grads[2] * (outputs[0] > 0))
+    numeric = central_gradient(lambda z: float(np.sum(net.forward(z) * r)), x)
+    assert max_relative_error(grads[0], numeric) < TOLERANCE
+    assert net.trace(x).input_grads == []
+    with pytest.raises(ValueError, match=r"d_out must be a finite array of shape \(5, 3\)"):
+        net.trace(x, r[:, :2])

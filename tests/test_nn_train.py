@@ -245,3 +245,31 @@ def test_bad_training_arguments(kwargs, match):
             "data": (x, y), "epochs": 1, "batch_size": 4, **kwargs}
     with pytest.raises(ValueError, match=match):
         nn.train(**args)
+
+
+def test_epoch_callbacks_see_the_network_and_do_not_change_the_run():
+    """Checkpoints and the sharpness at each epoch's end; the instruments restore what they
+    touch, so the run is bit for bit the run without them."""
+    rng = np.random.default_rng(1)
+    x, y = rng.standard_normal((40, 3)), rng.integers(0, 3, 40)
+
+    def run(callback):
+        net = nn.Sequential(nn.Linear(3, 6), nn.Tanh(), nn.Dropout(drop=0.2), nn.Linear(6, 3),
+                            seed=0)
+        history = nn.train(net, "cross_entropy", optimizers.momentum(0.1), (x, y), epochs=3,
+                           batch_size=10, on_epoch_end=callback)
+        return net, history
+
+    def checkpoint_and_sharpness(epoch, net):
+        top = nn.top_hessian_eigenvalue(net, "cross_entropy", x, y, iterations=20)
+        return epoch, net.get_params(), top.eigenvalue
+
+    plain, _ = run(None)
+    watched, history = run(checkpoint_and_sharpness)
+    np.testing.assert_array_equal(watched.params, plain.params)
+    assert [r[0] for r in history.epoch_results] == [1, 2, 3]
+    np.testing.assert_array_equal(history.epoch_results[-1][1], watched.params)
+    assert all(r[2] > 0 for r in history.epoch_results)
+    with pytest.raises(ValueError, match="on_epoch_end"):
+        nn.train(watched, "cross_entropy", optimizers.gd(0.1), (x, y), epochs=1,
+                 batch_size=10, on_epoch_end=3)

@@ -1,11 +1,11 @@
 r"""The network toolkit: small networks written by hand, trained by the book's update rules.
 
 Every layer has a hand-written forward and backward pass (:mod:`~optbook.nn.layers`); a
-:class:`~optbook.nn.network.Sequential` network keeps all parameters in one flat vector, so one call of an update
-rule from :mod:`optbook.optimizers` moves the whole network (:mod:`~optbook.nn.stepping`, the
-only module that calls them). Around that: losses, initialisers, a gradient check, the training
-loop with its records, the instruments later chapters use, and a scalar autograd for the
-backpropagation chapter::
+:class:`~optbook.nn.network.Sequential` network keeps all parameters in one flat vector, so
+one call of an update rule from :mod:`optbook.optimizers` moves the whole network
+(:mod:`~optbook.nn.stepping`, the only module that calls them). Around that: losses,
+initialisers, a gradient check, the training loop with its records, the instruments later
+chapters use, and a scalar autograd for the backpropagation chapter::
 
     from optbook import data, nn, optimizers
 
@@ -25,6 +25,7 @@ from .instruments import (
     Predictions,
     TopEigenvalue,
     ensemble_predict,
+    hessian,
     hessian_vector_product,
     loss_along_segment,
     mc_dropout_predict,
@@ -45,7 +46,7 @@ from .layers import (
     activation_statistics,
 )
 from .losses import MSE, CrossEntropy, Loss
-from .network import Sequential, mlp
+from .network import Sequential, Trace, mlp
 from .train import History, train
 
 __all__ = [
@@ -66,11 +67,13 @@ __all__ = [
     "Sigmoid",
     "Tanh",
     "TopEigenvalue",
+    "Trace",
     "Value",
     "activation_statistics",
     "draw_graph",
     "ensemble_predict",
     "gradient_check",
+    "hessian",
     "hessian_vector_product",
     "init",
     "loss_along_segment",

@@ -161,6 +161,20 @@ def hessian_vector_product(net: Sequential, loss, x, targets, v, *, l2: float = 
     return (gradients[0] - gradients[1]) / (2.0 * eps)
 
 
+def hessian(net: Sequential, loss, x, targets, *, l2: float = 0.0, training: bool = False,
+            h: float = 1e-4) -> np.ndarray:
+    r"""The full Hessian of the batch loss, one :func:`hessian_vector_product` per column,
+    symmetrised as :math:`(H + H^\top)/2`. It costs two backward passes per parameter: for
+    small networks (the landscape chapter counts its negative eigenvalues, the index of a
+    critical point)."""
+    _check_net(net)
+    basis = np.eye(net.size)
+    columns = [hessian_vector_product(net, loss, x, targets, basis[i], l2=l2,
+                                      training=training, h=h) for i in range(net.size)]
+    full = np.column_stack(columns)
+    return 0.5 * (full + full.T)
+
+
 class TopEigenvalue(NamedTuple):
     """The result of :func:`top_hessian_eigenvalue`."""
 

@@ -19,6 +19,7 @@ backward pass plus :math:`\lambda W_\ell` (EE 628 lecture 5's one-hidden-layer e
 from __future__ import annotations
 
 import math
+from typing import NamedTuple
 
 import numpy as np
 
@@ -36,6 +37,15 @@ from .layers import (
 )
 
 DTYPES = (np.float32, np.float64)
+
+
+class Trace(NamedTuple):
+    """What :meth:`Sequential.trace` saw, one entry per layer."""
+
+    outputs: list
+    """Each layer's output ``(B, width)``."""
+    input_grads: list
+    """The gradient with respect to each layer's input (empty without ``d_out``)."""
 
 
 def _check_l2(l2):
@@ -232,6 +242,32 @@ class Sequential:
         for i in range(last, -1, -1):
             d_out = self.layers[i].backward(d_out, i > 0 or input_grad)
         return d_out
+
+    def trace(self, x, d_out=None, training: bool = False) -> Trace:
+        r"""Every layer's output for a batch ``x``, and, given an upstream gradient ``d_out``
+        at the outputs, :math:`\partial L/\partial(\text{input of layer } \ell)` for every
+        layer, as copies: the per-layer statistics of the backpropagation chapter (how the
+        variance of activations and gradients changes with depth). Fills ``grads`` too."""
+        x = self.check_inputs(x)
+        buffers = []
+        h = x
+        for layer in self.layers:
+            h = layer.forward(h, training)
+            buffers.append(h)
+        # Copied after the whole pass: an activation adds the bias of the linear layer before
+        # it into that layer's output in place (see Activation.fuse_bias).
+        outputs = [b.copy() for b in buffers]
+        if d_out is None:
+            return Trace(outputs, [])
+        d_out = np.asarray(d_out)
+        if d_out.shape != h.shape or not np.all(np.isfinite(d_out)):
+            raise ValueError(f"d_out must be a finite array of shape {h.shape}, like the outputs")
+        grad = np.ascontiguousarray(d_out, dtype=self.dtype)
+        input_grads = [None] * len(self.layers)
+        for i in range(len(self.layers) - 1, -1, -1):
+            grad = self.layers[i].backward(grad, True)
+            input_grads[i] = grad.copy()
+        return Trace(outputs, input_grads)
 
     def predict(self, x) -> np.ndarray:
         """Outputs in evaluation mode, as a new array (logits for a classifier)."""

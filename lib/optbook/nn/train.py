@@ -71,6 +71,8 @@ class History:
     diverged_at: int | None
     steps_run: int
     epochs_run: int
+    epoch_results: list
+    """What ``on_epoch_end`` returned at the end of each epoch (empty without it)."""
 
 
 class _Recorder:
@@ -88,6 +90,7 @@ class _Recorder:
         self.activations = {name: {s: [] for s in ("mean", "std", "dead", "saturated")}
                             for name, _ in self.activation_layers}
         self.val_loss, self.val_accuracy, self.epoch_end_step = [], [], []
+        self.epoch_results = []
 
     def add(self, step, epoch, lr, loss, accuracy, grad_norm, ratios, stats):
         for key, value in zip(self.columns, (step, epoch, lr, loss, accuracy, grad_norm),
@@ -113,6 +116,7 @@ class _Recorder:
             val_loss=np.array(self.val_loss), val_accuracy=np.array(self.val_accuracy),
             epoch_end_step=np.array(self.epoch_end_step, dtype=np.int64),
             diverged_at=diverged_at, steps_run=steps_run, epochs_run=len(self.val_loss),
+            epoch_results=self.epoch_results,
         )
 
 
@@ -174,7 +178,8 @@ def _learning_rates(schedule, lr0, total):
 
 def train(net: Sequential, loss, optimizer, data, *, epochs: int, batch_size: int = 64,
           validation=None, schedule=None, clip=None, l2: float = 0.0, replacement: bool = False,
-          record: str = "epoch", seed=0, bound: float = 1e6, progress: bool = True) -> History:
+          record: str = "epoch", seed=0, bound: float = 1e6, on_epoch_end=None,
+          progress: bool = True) -> History:
     r"""Train ``net`` in place on ``data = (X, y)`` and return its :class:`History`.
 
     ``loss``: ``"cross_entropy"``, ``"mse"`` or a loss object. ``optimizer``: any rule of
@@ -186,8 +191,12 @@ def train(net: Sequential, loss, optimizer, data, *, epochs: int, batch_size: in
     :math:`\frac\lambda2\sum\|W\|^2` in the loss; ``replacement``: draw each mini-batch with
     replacement instead of shuffling; ``record``: ``"epoch"`` or ``"step"``; ``seed``: the
     shuffle and the dropout masks (``numpy.random.SeedSequence(seed)``); ``bound``: the
-    divergence threshold on :math:`|\theta_i|`; ``progress``: a progress bar in a notebook for
-    runs longer than two seconds (``False``: never).
+    divergence threshold on :math:`|\theta_i|`; ``on_epoch_end(epoch, net)``: called after
+    each epoch's validation, its return values kept in ``History.epoch_results`` (a checkpoint
+    ``net.get_params()``, the sharpness :func:`~optbook.nn.instruments.top_hessian_eigenvalue`,
+    ...; it must leave ``net`` as it found it, as the instruments do); ``progress``: a progress
+    bar in a notebook for runs longer than two seconds (``False``: never; pass it in a cell
+    whose output nbval checks).
     """
     if not isinstance(net, Sequential):
         raise ValueError(f"net must be an optbook.nn Sequential, got {type(net).__name__}")
@@ -201,6 +210,9 @@ def train(net: Sequential, loss, optimizer, data, *, epochs: int, batch_size: in
     bound = _positive("bound", bound)
     if record not in RECORD_MODES:
         raise ValueError(f"record must be 'epoch' or 'step', got {record!r}")
+    if on_epoch_end is not None and not callable(on_epoch_end):
+        raise ValueError(f"on_epoch_end must be None or a function (epoch, net), got "
+                         f"{type(on_epoch_end).__name__}")
     if validation is not None:
         if not (isinstance(validation, tuple | list) and len(validation) == 2):
             raise ValueError("validation must be None or a pair (X_val, y_val)")
@@ -277,6 +289,8 @@ def train(net: Sequential, loss, optimizer, data, *, epochs: int, batch_size: in
         recorder.val_loss.append(val_loss)
         recorder.val_accuracy.append(val_accuracy)
         recorder.epoch_end_step.append(t)
+        if on_epoch_end is not None:
+            recorder.epoch_results.append(on_epoch_end(epoch, net))
         bar.update(epoch)
     return recorder.history(diverged_at, t)
 
