@@ -7,7 +7,8 @@ mini-batch (inputs and labels), and the five matrix products (two forward, three
 the first layer needs no input gradient), written into preallocated arrays. ``nn.train`` and
 a plain-NumPy version of the same training (NumPy expressions, Adam in NumPy) are timed over
 the same number of epochs, in alternating rounds with the floor. Each call runs ``EPOCHS``
-epochs, so ``train``'s set-up (checking the data, seeding) is amortised as in a real run.
+epochs, the length of a typical run in the book, so ``train``'s set-up (checking the data,
+seeding, about 0.2 ms) is amortised as in a real run.
 
 Batch norm. Forward (training) and backward on (4096, 1024) float32 must at least read x and
 write y, then read x and dy and write dx: five passes of 16 MB. The bound is a kernel that
@@ -30,7 +31,7 @@ from benchmarks.common import interleaved_minima, row
 from optbook import data, nn, optimizers
 from optbook.nn import kernels
 
-EPOCHS = 10
+EPOCHS = 20
 BATCH = 64
 BN_SHAPE = (4096, 1024)
 
@@ -111,7 +112,7 @@ def mlp_rows():
         "floor": lambda: floor_epochs(x, y, w1, w2, 0),
         "nn": ours,
         "numpy": lambda: numpy_epochs(x, y, (w1, b1, w2, b2), 0),
-    }, repeats=40)
+    }, repeats=25)
     per_epoch = {k: v / EPOCHS for k, v in wall.items()}
 
     start = time.perf_counter()

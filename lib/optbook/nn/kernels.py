@@ -127,9 +127,17 @@ def activation_backward(code, slope, z, y, dy, dx, grad_bias):
 
 
 @njit(cache=True, error_model="numpy")
-def shift_by_row_max(logits, labels, shifted):
+def shift_by_row_max(logits, labels, bias, shifted):
     r"""``shifted = logits - max`` per row (every entry :math:`\le 0`, so its exponential
-    cannot overflow); returns the number of rows whose first largest logit is the label."""
+    cannot overflow); returns the number of rows whose first largest logit is the label.
+
+    A non-empty ``bias`` (the output layer's, whose addition is fused into this pass) is added
+    to ``logits`` in place first."""
+    if bias.size > 0:
+        for i in range(logits.shape[0]):
+            row = logits[i]
+            for k in range(row.size):
+                row[k] += bias[k]
     correct = 0
     for i in range(logits.shape[0]):
         best = 0
@@ -145,13 +153,14 @@ def shift_by_row_max(logits, labels, shifted):
 
 
 @njit(cache=True, error_model="numpy")
-def cross_entropy_from_exp(shifted, exps, labels):
+def cross_entropy_from_exp(shifted, exps, labels, grad_bias):
     r"""Mean cross-entropy from ``shifted`` logits and their exponentials, and in place of
     ``exps`` its gradient.
 
     Per row: :math:`\ell = \log\sum_k e^{s_k} - s_y` and
     :math:`\partial\ell/\partial z_k = (e^{s_k}/\sum_j e^{s_j} - [k = y])/B` for the batch
-    mean of :math:`B` rows. Returns the mean loss (float64).
+    mean of :math:`B` rows. Returns the mean loss (float64). A non-empty ``grad_bias``
+    receives the column sums of the gradient (the output layer's bias gradient).
     """
     rows, classes = exps.shape
     total = 0.0
@@ -165,13 +174,21 @@ def cross_entropy_from_exp(shifted, exps, labels):
         for k in range(classes):
             exps[i, k] *= scale
         exps[i, labels[i]] -= exps.dtype.type(inv_rows)
+    if grad_bias.size > 0:
+        column_sums(exps, grad_bias)
     return total * inv_rows
 
 
 @njit(cache=True, error_model="numpy")
-def squared_error(outputs, targets, doutputs):
+def squared_error(outputs, targets, bias, doutputs, grad_bias):
     r"""Mean squared error over all entries, :math:`\frac1{BK}\sum (o - t)^2`, and its
-    gradient :math:`2(o - t)/(BK)` written into ``doutputs``. Returns the mean (float64)."""
+    gradient :math:`2(o - t)/(BK)` written into ``doutputs``. Returns the mean (float64).
+
+    A non-empty ``bias`` is first added to ``outputs`` in place, and a non-empty ``grad_bias``
+    receives the column sums of the gradient (the output layer's bias, fused as in
+    :func:`shift_by_row_max` and :func:`cross_entropy_from_exp`)."""
+    if bias.size > 0:
+        add_bias(outputs, bias)
     total = 0.0
     n = outputs.size
     scale = 2.0 / n
@@ -180,6 +197,8 @@ def squared_error(outputs, targets, doutputs):
             r = np.float64(outputs[i, j]) - np.float64(targets[i, j])
             total += r * r
             doutputs[i, j] = scale * r
+    if grad_bias.size > 0:
+        column_sums(doutputs, grad_bias)
     return total / n
 
 

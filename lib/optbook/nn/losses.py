@@ -3,7 +3,9 @@ r"""Losses: softmax cross-entropy on logits and mean squared error, each a batch
 A loss checks its targets once (its ``check_targets``), then ``loss(outputs, targets)``
 returns ``(value, correct, d_outputs)``: the mean loss over the batch (float64), the number of
 examples whose largest output is the label (``0`` for regression), and
-:math:`\partial L/\partial\,\text{outputs}` in a buffer the loss reuses.
+:math:`\partial L/\partial\,\text{outputs}` in a buffer the loss reuses. Given the output
+layer's ``bias`` and ``grad_bias`` too, it adds the bias to ``outputs`` (in place) and writes
+its gradient, in the same passes: :class:`~optbook.nn.network.Sequential` trains that way.
 
 The coupled L2 penalty :math:`\frac\lambda2\sum_\ell\|W_\ell\|^2` (over the weight matrices of
 the linear layers, not biases, as in the DD2424 and EE 628 lectures) is added by
@@ -83,14 +85,18 @@ class CrossEntropy(Loss):
                              f"{labels.max()}")
         return labels
 
-    def __call__(self, outputs, targets):
+    def __call__(self, outputs, targets, bias=None, grad_bias=None):
         grad, shifted = self._grad, self._shifted
         if grad.shape != outputs.shape or grad.dtype != outputs.dtype:
             grad = self._grad = np.empty_like(outputs)
             shifted = self._shifted = np.empty_like(outputs)
-        correct = kernels.shift_by_row_max(outputs, targets, shifted)
+            self._none = outputs[0, :0]
+        correct = kernels.shift_by_row_max(outputs, targets,
+                                           self._none if bias is None else bias, shifted)
         np.exp(shifted, out=grad)
-        return kernels.cross_entropy_from_exp(shifted, grad, targets), correct, grad
+        value = kernels.cross_entropy_from_exp(
+            shifted, grad, targets, self._none if grad_bias is None else grad_bias)
+        return value, correct, grad
 
 
 class MSE(Loss):
@@ -112,9 +118,12 @@ class MSE(Loss):
             raise ValueError("targets must be finite (no NaN or inf)")
         return np.ascontiguousarray(values, dtype=dtype)
 
-    def __call__(self, outputs, targets):
+    def __call__(self, outputs, targets, bias=None, grad_bias=None):
         grad = self._grad_buffer(outputs)
-        return kernels.squared_error(outputs, targets, grad), 0, grad
+        none = grad[0, :0]
+        value = kernels.squared_error(outputs, targets, none if bias is None else bias, grad,
+                                      none if grad_bias is None else grad_bias)
+        return value, 0, grad
 
 
 _BY_NAME = {"cross_entropy": CrossEntropy, "mse": MSE}

@@ -23,6 +23,7 @@ from typing import NamedTuple
 
 import numpy as np
 
+from . import kernels
 from . import losses as losses_module
 from .layers import (
     Activation,
@@ -123,6 +124,14 @@ class Sequential:
             if isinstance(layer, Linear) and layer.has_bias and isinstance(after, Activation):
                 after.fuse_bias(layer)
         self.dropouts = [la for la in layers if isinstance(la, Dropout)]
+        # The bias of a last linear layer is the network's to add: the loss adds it and sums
+        # its gradient in its own passes over the outputs (predict and backward do it here).
+        last = layers[-1]
+        self._output_bias = None
+        if isinstance(last, Linear) and last.has_bias:
+            self._output_bias = (last.bias, last.grad_bias)
+            last.bias_fused = True
+            last._adds_bias = False
         # Bound methods, looked up once: the training loop calls them for every mini-batch.
         self._forwards = [la.forward for la in layers]
         self._backwards = [(la.backward, i > 0) for i, la in reversed(list(enumerate(layers)))]
@@ -232,12 +241,16 @@ class Sequential:
         """:meth:`forward` for an ``x`` already checked and converted (the training loop's)."""
         for forward in self._forwards:
             x = forward(x, training)
+        if self._output_bias is not None:
+            kernels.add_bias(x, self._output_bias[0])
         return x
 
     def backward(self, d_out, input_grad: bool = False):
         r"""Propagate :math:`\partial L/\partial\,\text{outputs}` of the last forward pass
         back: fills ``grads`` (overwriting it) and returns :math:`\partial L/\partial x` when
         ``input_grad``, else ``None``."""
+        if self._output_bias is not None:
+            kernels.column_sums(d_out, self._output_bias[1])
         last = len(self.layers) - 1
         for i in range(last, -1, -1):
             d_out = self.layers[i].backward(d_out, i > 0 or input_grad)
@@ -254,6 +267,8 @@ class Sequential:
         for layer in self.layers:
             h = layer.forward(h, training)
             buffers.append(h)
+        if self._output_bias is not None:
+            kernels.add_bias(h, self._output_bias[0])
         # Copied after the whole pass: an activation adds the bias of the linear layer before
         # it into that layer's output in place (see Activation.fuse_bias).
         outputs = [b.copy() for b in buffers]
@@ -263,6 +278,8 @@ class Sequential:
         if d_out.shape != h.shape or not np.all(np.isfinite(d_out)):
             raise ValueError(f"d_out must be a finite array of shape {h.shape}, like the outputs")
         grad = np.ascontiguousarray(d_out, dtype=self.dtype)
+        if self._output_bias is not None:
+            kernels.column_sums(grad, self._output_bias[1])
         input_grads = [None] * len(self.layers)
         for i in range(len(self.layers) - 1, -1, -1):
             grad = self.layers[i].backward(grad, True)
@@ -287,7 +304,10 @@ class Sequential:
         their sum."""
         for forward in self._forwards:
             x = forward(x, training)
-        value, correct, d_out = loss(x, targets)
+        if self._output_bias is None:
+            value, correct, d_out = loss(x, targets)
+        else:
+            value, correct, d_out = loss(x, targets, *self._output_bias)
         for backward, need_dx in self._backwards:
             d_out = backward(d_out, need_dx)
         penalty = 0.0
