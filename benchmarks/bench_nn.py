@@ -210,6 +210,12 @@ def kernel_rows():
     labels = rng.integers(0, 10, BATCH)
     loss = nn.CrossEntropy()
     no_bias = np.empty(0)
+    uniforms = rng.random((BATCH, 100))
+    mask = np.empty_like(z)
+
+    def numpy_dropout():
+        np.multiply(uniforms < 0.8, 1.25, out=mask)
+        np.multiply(z, mask, out=out)
 
     def numpy_cross_entropy():
         shifted = logits - logits.max(axis=1, keepdims=True)
@@ -231,6 +237,8 @@ def kernel_rows():
         "relu numpy": lambda: np.maximum(z, 0.0, out=out),
         "ce": lambda: loss(logits, labels),
         "ce numpy": numpy_cross_entropy,
+        "dropout": lambda: kernels.dropout_forward(z, uniforms, 0.8, 1.25, out, mask),
+        "dropout numpy": numpy_dropout,
     }, repeats=2000)
     return [
         row("bias + ReLU forward (64, 100): NumPy / numba", "> 1", wall["bias+relu"] * 1e6,
@@ -239,6 +247,8 @@ def kernel_rows():
             wall["relu numpy"] / wall["relu"], "us (ratio: NumPy time / numba time)"),
         row("softmax cross-entropy + gradient (64, 10)", "> 1", wall["ce"] * 1e6,
             wall["ce numpy"] / wall["ce"], "us (ratio: NumPy time / numba time)"),
+        row("dropout mask and output (64, 100)", "> 1", wall["dropout"] * 1e6,
+            wall["dropout numpy"] / wall["dropout"], "us (ratio: NumPy time / numba time)"),
     ]
 
 

@@ -215,20 +215,13 @@ def dropout_forward(x, uniforms, keep, scale, y, mask):
             y[i, j] = x[i, j] * m
 
 
-@njit(cache=True, error_model="numpy")
-def multiply(a, b, out):
-    """``out = a * b`` element-wise (dropout's backward pass and its scaled test-time output)."""
-    for i in range(a.shape[0]):
-        for j in range(a.shape[1]):
-            out[i, j] = a[i, j] * b[i, j]
-
-
 # Batch norm's kernels make two passes over (B, C) data: per-column sums, then the output.
 # Each inner loop runs along one row (a contiguous view), which LLVM vectorises; indexing the
-# 2-D array with a computed column (x[i, j0 + j]) did not vectorise and ran 20 times slower.
-# Sums collect BLOCK rows in the data's dtype, then add the block into float64: float32 data
-# keep 8 lanes per instruction, while the float64 totals keep the error of 4096 rows at that
-# of 32.
+# 2-D array with a computed column (x[i, j0 + j]) is not vectorised (numba's wraparound test
+# for negative indices) and ran 20 times slower. Blocking by column strips, to reread a strip
+# from cache in the second pass, was slower still on these 4 KB rows. Sums collect BLOCK rows
+# in the data's dtype, then add the block into float64: float32 data keep 8 lanes per
+# instruction, while the float64 totals keep the error of 4096 rows at that of 32.
 BLOCK = 32
 
 

@@ -341,7 +341,7 @@ class Dropout(Layer):
             return None
         dx = self._buffer("dx", dy.shape[0], dy.shape[1])
         if self._active:
-            kernels.multiply(dy, self._buffers["mask"][: dy.shape[0]], dx)
+            np.multiply(dy, self._buffers["mask"][: dy.shape[0]], out=dx)
         elif self.mode == "vanilla":
             np.multiply(dy, self.dtype.type(self.keep), out=dx)
         else:

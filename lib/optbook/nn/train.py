@@ -54,6 +54,8 @@ class History:
 
     ``diverged_at``: index :math:`k` of the first bad iterate :math:`\\theta_k`
     (:math:`\\theta_0` the initial parameters), else ``None``; ``steps_run`` the steps taken.
+    A diverged run keeps the records of the steps (step mode) or the whole epochs (epoch mode)
+    before it.
     """
 
     record: str
