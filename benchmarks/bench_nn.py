@@ -17,6 +17,7 @@ and backward are timed as separate calls (about 2.5 ms each, like the two passes
 bandwidth kernel), since at a load of 5-6 on two cores a 10 ms call is rarely left to run
 uninterrupted while a 2 ms call often is.
 
+All of it runs with one BLAS thread, as ``nn.train`` does (``optbook.nn.threads``).
 Wall-time minima show what a reader waits for; CPU-time minima (process time) show the work
 itself when the scheduler takes the core away. Both are printed.
 """
@@ -26,6 +27,7 @@ import time
 
 import numpy as np
 from numba import njit
+from threadpoolctl import threadpool_limits
 
 from benchmarks.common import interleaved_minima, row
 from optbook import data, nn, optimizers
@@ -108,11 +110,12 @@ def mlp_rows():
                  batch_size=BATCH, progress=False)
 
     load = os.getloadavg()[0]
-    wall, cpu = interleaved_minima({
-        "floor": lambda: floor_epochs(x, y, w1, w2, 0),
-        "nn": ours,
-        "numpy": lambda: numpy_epochs(x, y, (w1, b1, w2, b2), 0),
-    }, repeats=25)
+    with threadpool_limits(1, user_api="blas"):  # as nn.train runs (optbook.nn.threads)
+        wall, cpu = interleaved_minima({
+            "floor": lambda: floor_epochs(x, y, w1, w2, 0),
+            "nn": ours,
+            "numpy": lambda: numpy_epochs(x, y, (w1, b1, w2, b2), 0),
+        }, repeats=25)
     per_epoch = {k: v / EPOCHS for k, v in wall.items()}
 
     start = time.perf_counter()

@@ -273,3 +273,17 @@ def test_epoch_callbacks_see_the_network_and_do_not_change_the_run():
     with pytest.raises(ValueError, match="on_epoch_end"):
         nn.train(watched, "cross_entropy", optimizers.gd(0.1), (x, y), epochs=1,
                  batch_size=10, on_epoch_end=3)
+
+
+def test_training_runs_blas_on_one_thread_and_restores_the_setting():
+    from threadpoolctl import threadpool_info
+
+    def blas_threads():
+        return [pool["num_threads"] for pool in threadpool_info() if pool["user_api"] == "blas"]
+
+    before = blas_threads()
+    x, y = small_problem()
+    history = nn.train(tanh_net(), "cross_entropy", optimizers.gd(0.1), (x, y), epochs=1,
+                       batch_size=12, on_epoch_end=lambda epoch, net: blas_threads())
+    assert history.epoch_results[0] and set(history.epoch_results[0]) == {1}
+    assert blas_threads() == before

@@ -24,6 +24,7 @@ from typing import NamedTuple
 import numpy as np
 
 from .network import Sequential, _check_l2
+from .threads import one_blas_thread
 
 
 class GradientCheck(NamedTuple):
@@ -46,6 +47,7 @@ def relative_error(analytic, numeric) -> np.ndarray:
     return np.divide(diff, scale, out=np.zeros_like(diff), where=scale > 0.0)
 
 
+@one_blas_thread
 def gradient_check(net: Sequential, loss, x, targets, *, l2: float = 0.0,
                    training: bool = True, h: float = 1e-5, entries: int | None = None,
                    seed=0) -> GradientCheck:

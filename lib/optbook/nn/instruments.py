@@ -15,6 +15,7 @@ import numpy as np
 
 from .layers import Activation, BatchNorm1d, Dropout, Linear
 from .network import Sequential, _check_l2
+from .threads import one_blas_thread
 
 
 def softmax(logits) -> np.ndarray:
@@ -58,6 +59,7 @@ def _check_vector(name, net, theta):
     return theta.astype(np.float64)
 
 
+@one_blas_thread
 def loss_along_segment(net: Sequential, loss, x, targets, theta_a, theta_b,
                        alphas=None) -> np.ndarray:
     r"""The loss at :math:`(1-\alpha)\,\theta_a + \alpha\,\theta_b` for each ``alpha``
@@ -127,26 +129,19 @@ def permute_units(net: Sequential, layer, permutation) -> np.ndarray:
     return theta
 
 
-def hessian_vector_product(net: Sequential, loss, x, targets, v, *, l2: float = 0.0,
-                           training: bool = False, h: float = 1e-4, seed=0) -> np.ndarray:
-    r""":math:`H v` of the batch loss (plus ``l2`` penalty) at the current parameters, by
-    central differences of the hand-written gradient along :math:`v`:
-
-    .. math:: Hv \approx \frac{\nabla J(\theta + \epsilon v) - \nabla J(\theta - \epsilon v)}
-              {2\epsilon},\qquad \epsilon = h/\|v\|,
-
-    exact for a quadratic loss and otherwise in error by :math:`O(\epsilon^2)` (plus rounding
-    of order :math:`10^{-16}\|\nabla J\|/\epsilon`). Float64 networks only make sense here.
-    ``training`` chooses the mode of the passes (both draw their dropout masks from ``seed``).
-    """
-    _check_net(net)
-    x, targets, loss = net.check_data(x, targets, loss)
-    v = _check_vector("v", net, v)
-    l2 = _check_l2(l2)
-    norm = float(np.linalg.norm(v))
-    h = float(h)
+def _check_h(h):
+    try:
+        h = float(h)
+    except (TypeError, ValueError):
+        raise ValueError(f"h must be a real number > 0, got {h!r}") from None
     if not (math.isfinite(h) and h > 0.0):
         raise ValueError(f"h must be a finite number > 0, got {h!r}")
+    return h
+
+
+def _hvp(net, loss, x, targets, v, l2, training, h, seed):
+    """:func:`hessian_vector_product` on checked arguments."""
+    norm = float(np.linalg.norm(v))
     if norm == 0.0:
         return np.zeros(net.size)
     eps = h / norm
@@ -161,6 +156,26 @@ def hessian_vector_product(net: Sequential, loss, x, targets, v, *, l2: float = 
     return (gradients[0] - gradients[1]) / (2.0 * eps)
 
 
+@one_blas_thread
+def hessian_vector_product(net: Sequential, loss, x, targets, v, *, l2: float = 0.0,
+                           training: bool = False, h: float = 1e-4, seed=0) -> np.ndarray:
+    r""":math:`H v` of the batch loss (plus ``l2`` penalty) at the current parameters, by
+    central differences of the hand-written gradient along :math:`v`:
+
+    .. math:: Hv \approx \frac{\nabla J(\theta + \epsilon v) - \nabla J(\theta - \epsilon v)}
+              {2\epsilon},\qquad \epsilon = h/\|v\|,
+
+    exact for a quadratic loss and otherwise in error by :math:`O(\epsilon^2)` (plus rounding
+    of order :math:`10^{-16}\|\nabla J\|/\epsilon`). Float64 networks only make sense here.
+    ``training`` chooses the mode of the passes (both draw their dropout masks from ``seed``).
+    """
+    _check_net(net)
+    x, targets, loss = net.check_data(x, targets, loss)
+    return _hvp(net, loss, x, targets, _check_vector("v", net, v), _check_l2(l2), training,
+                _check_h(h), seed)
+
+
+@one_blas_thread
 def hessian(net: Sequential, loss, x, targets, *, l2: float = 0.0, training: bool = False,
             h: float = 1e-4) -> np.ndarray:
     r"""The full Hessian of the batch loss, one :func:`hessian_vector_product` per column,
@@ -168,10 +183,11 @@ def hessian(net: Sequential, loss, x, targets, *, l2: float = 0.0, training: boo
     small networks (the landscape chapter counts its negative eigenvalues, the index of a
     critical point)."""
     _check_net(net)
+    x, targets, loss = net.check_data(x, targets, loss)
+    l2, h = _check_l2(l2), _check_h(h)
     basis = np.eye(net.size)
-    columns = [hessian_vector_product(net, loss, x, targets, basis[i], l2=l2,
-                                      training=training, h=h) for i in range(net.size)]
-    full = np.column_stack(columns)
+    full = np.column_stack([_hvp(net, loss, x, targets, basis[i], l2, training, h, 0)
+                            for i in range(net.size)])
     return 0.5 * (full + full.T)
 
 
@@ -184,6 +200,7 @@ class TopEigenvalue(NamedTuple):
     converged: bool
 
 
+@one_blas_thread
 def top_hessian_eigenvalue(net: Sequential, loss, x, targets, *, l2: float = 0.0,
                            training: bool = False, iterations: int = 100, tol: float = 1e-6,
                            seed=0) -> TopEigenvalue:
@@ -193,6 +210,8 @@ def top_hessian_eigenvalue(net: Sequential, loss, x, targets, *, l2: float = 0.0
     ``tol`` relative (or ``iterations`` products). Near a minimum it is the sharpness
     :math:`\lambda_\max(H)` that gradient descent compares with :math:`2/\eta`."""
     _check_net(net)
+    x, targets, loss = net.check_data(x, targets, loss)
+    l2 = _check_l2(l2)
     if isinstance(iterations, bool) or not isinstance(iterations, int | np.integer) or (
         iterations < 1
     ):
@@ -204,7 +223,7 @@ def top_hessian_eigenvalue(net: Sequential, loss, x, targets, *, l2: float = 0.0
     v /= np.linalg.norm(v)
     estimate = math.nan
     for k in range(1, int(iterations) + 1):
-        hv = hessian_vector_product(net, loss, x, targets, v, l2=l2, training=training)
+        hv = _hvp(net, loss, x, targets, v, l2, training, 1e-4, seed)
         new = float(v @ hv)
         size = float(np.linalg.norm(hv))
         if size == 0.0:
@@ -230,6 +249,7 @@ def _outputs(net, x, probabilities):
     return softmax(out) if probabilities else out
 
 
+@one_blas_thread
 def mc_dropout_predict(net: Sequential, x, samples: int = 100, *, probabilities: bool = True,
                        seed=0) -> Predictions:
     """Monte-Carlo dropout (Gal & Ghahramani 2016): ``samples`` forward passes with fresh
@@ -255,6 +275,7 @@ def mc_dropout_predict(net: Sequential, x, samples: int = 100, *, probabilities:
     return Predictions(members.mean(axis=0), members)
 
 
+@one_blas_thread
 def ensemble_predict(net: Sequential, thetas, x, *, probabilities: bool = True) -> Predictions:
     """The predictions of ``net``'s architecture at each parameter vector in ``thetas``
     (independent runs, or checkpoints of one run) and their average, in evaluation mode;

@@ -31,6 +31,7 @@ from . import kernels
 from .layers import Activation
 from .network import Sequential, _check_l2
 from .stepping import Stepper
+from .threads import one_blas_thread
 
 RECORD_MODES = ("epoch", "step")
 PROGRESS_AFTER = 2.0
@@ -182,6 +183,7 @@ def _learning_rates(schedule, lr0, total):
     return np.array([schedule(t, lr0) for t in range(1, total + 1)])
 
 
+@one_blas_thread
 def train(net: Sequential, loss, optimizer, data, *, epochs: int, batch_size: int = 64,
           validation=None, schedule=None, clip=None, l2: float = 0.0, replacement: bool = False,
           record: str = "epoch", seed=0, bound: float = 1e6, on_epoch_end=None,
