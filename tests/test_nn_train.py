@@ -276,14 +276,20 @@ def test_epoch_callbacks_see_the_network_and_do_not_change_the_run():
 
 
 def test_training_runs_blas_on_one_thread_and_restores_the_setting():
+    """Every BLAS loaded when training starts (NumPy's among them) runs one thread during the
+    run, and its own setting again afterwards."""
     from threadpoolctl import threadpool_info
 
     def blas_threads():
-        return [pool["num_threads"] for pool in threadpool_info() if pool["user_api"] == "blas"]
+        return {pool["filepath"]: pool["num_threads"] for pool in threadpool_info()
+                if pool["user_api"] == "blas"}
 
     before = blas_threads()
+    assert before, "NumPy's BLAS is loaded"
     x, y = small_problem()
     history = nn.train(tanh_net(), "cross_entropy", optimizers.gd(0.1), (x, y), epochs=1,
                        batch_size=12, on_epoch_end=lambda epoch, net: blas_threads())
-    assert history.epoch_results[0] and set(history.epoch_results[0]) == {1}
-    assert blas_threads() == before
+    during = history.epoch_results[0]
+    assert {path: during[path] for path in before} == dict.fromkeys(before, 1)
+    after = blas_threads()
+    assert {path: after[path] for path in before} == before
