@@ -86,6 +86,10 @@ def reference_run(name, grad, x0, steps, *, form=None, lr_at=None, clip=None, **
             use_max = name == "amsgrad" or h["amsgrad"]
             v_hat = (v_max if use_max else v) / (1 - h["beta2"] ** t)
             x = x - lr * m_hat / (np.sqrt(v_hat) + h["eps"])
+        elif name == "adamax":  # torch.optim.Adamax's algorithm box
+            m = h["beta1"] * m + (1 - h["beta1"]) * g
+            u = np.maximum(h["beta2"] * u, np.abs(g) + h["eps"])
+            x = x - lr / (1 - h["beta1"] ** t) * m / u
         elif name == "nadam":  # torch.optim.NAdam's algorithm box
             psi = h["momentum_decay"]
             mu = h["beta1"] * (1 - 0.5 * 0.96 ** (t * psi))

@@ -695,6 +695,54 @@ register(Rule(
 ))
 
 
+# --------------------------------------------------------------------------- Adamax
+
+
+@njit(cache=True, error_model="numpy", inline="always")
+def adamax_step_size(hyper, lr, t, p1, p2, p3, like):
+    r"""The step size :math:`\eta/(1-\beta_1^t)`."""
+    cast = like.dtype.type
+    return cast(lr / (1.0 - p1)), cast(0.0), cast(0.0)
+
+
+@njit(**_JIT)
+def adamax_element(x, g, m, u, c, step_size, k1, k2, h):
+    r"""Adamax on one coordinate: :math:`u' = \max(\beta_2 u, |g| + \varepsilon)`,
+    :math:`x' = x - \frac{\eta}{1-\beta_1^t}\,\frac{m'}{u'}`."""
+    beta1, one_minus_beta1, beta2, _, eps = h
+    m = beta1 * m + one_minus_beta1 * g
+    u = max(beta2 * u, abs(g) + eps)
+    return x - step_size * m / u, m, u, c
+
+
+register(Rule(
+    name="adamax",
+    title="Adamax",
+    doc=r"""Adamax (Kingma & Ba 2015, section 7.1), Adam with the infinity norm, as
+    ``torch.optim.Adamax``.
+
+    .. math::
+        g \leftarrow g + \lambda x,\quad
+        m \leftarrow \beta_1 m + (1-\beta_1) g,\quad
+        u \leftarrow \max(\beta_2 u, |g| + \varepsilon),\quad
+        x \leftarrow x - \frac{\eta}{1-\beta_1^t}\,\frac{m}{u}
+
+    :math:`u` needs no bias correction: it starts at 0 and the maximum takes the largest
+    recent :math:`|g|` as it is. PyTorch adds :math:`\varepsilon` to :math:`|g|` inside the
+    maximum, as here. Defaults as PyTorch.
+    """,
+    hypers=(_lr(2e-3), *_BETAS, _eps(1e-8), _weight_decay()),
+    forms=(Form(None, 14, ("m", "u"), adamax_element, adam_constants, adamax_step_size,
+                r"u \leftarrow \max(\beta_2 u, |g| + \varepsilon),\ x \leftarrow x - "
+                r"\eta\,\hat m/u", tabled=True),),
+    parameters=("lr", "beta1", "beta2", "eps", "weight_decay"),
+    advance=beta_powers,
+    counters=_ADAM_COUNTERS,
+    decay="weight_decay",
+    style=("sky blue", "--"),
+))
+
+
 # --------------------------------------------------------------------------- NAdam
 
 
