@@ -318,3 +318,82 @@ def test_a_missing_or_unknown_argument_is_a_type_error_naming_it():
         optimizers.gd()
     with pytest.raises(TypeError, match="unexpected keyword argument 'beta'"):
         optimizers.adam(beta=0.9)
+
+
+# --------------------------------------------------------------------------- the checked step
+
+
+def _adam_vectors(n=3, dtype=np.float64):
+    opt = optimizers.adam(0.1)
+    return opt, np.ones(n, dtype), np.ones(n, dtype), opt.init_state(n, dtype)
+
+
+# Each case changes one argument of a good call optimizers.step(adam, x, g, state), length 3.
+BAD_CALLS = {
+    # unchecked, a state made for 3 coordinates applied to 5 wrote past its arrays (the process
+    # aborted); a shorter gradient read garbage; integer x was truncated or left unchanged
+    "state for another length": (lambda o, x, g, s: (o, np.ones(5), np.ones(5), s), ValueError,
+                                 "state was made for 3 coordinates of float64, x has 5"),
+    "short gradient": (lambda o, x, g, s: (o, x, np.ones(2), s), ValueError,
+                       "g must have the length of x"),
+    "integer x": (lambda o, x, g, s: (o, np.ones(3, np.int64), g, s), TypeError,
+                  "x must have dtype float32 or float64, got int64"),
+    "0-d x": (lambda o, x, g, s: (o, np.array(1.0), g, s), ValueError,
+              r"x must be a 1-D array, got shape \(\)"),
+    "2-d x": (lambda o, x, g, s: (o, np.ones((3, 4)), g, s), ValueError,
+              r"x must be a 1-D array, got shape \(3, 4\)"),
+    "3-d x": (lambda o, x, g, s: (o, np.ones((2, 3, 4)), g, s), ValueError,
+              r"x must be a 1-D array, got shape \(2, 3, 4\)"),
+    "float32 gradient": (lambda o, x, g, s: (o, x, g.astype(np.float32), s), TypeError,
+                         r"g must have the dtype of x \(float64\), got float32"),
+    "strided x": (lambda o, x, g, s: (o, np.ones(6)[::2], g, s), ValueError,
+                  "x must be contiguous"),
+    "a list": (lambda o, x, g, s: (o, [1.0, 1.0, 1.0], g, s), TypeError,
+               "x must be a NumPy array, got list"),
+    "another rule's state": (lambda o, x, g, s: (optimizers.momentum(0.1), x, g, s), ValueError,
+                             "state belongs to another rule"),
+    "bare arrays": (lambda o, x, g, s: (o, x, g, s.rows), TypeError,
+                    "state must be the State that optimizer.init_state made"),
+    "another dtype": (lambda o, x, g, s: (o, x.astype(np.float32), g.astype(np.float32), s),
+                      ValueError, "state was made for 3 coordinates of float64"),
+    "a name": (lambda o, x, g, s: ("adam", x, g, s), TypeError, "optimizer must be an optbook"),
+}
+
+
+@pytest.mark.parametrize("case", sorted(BAD_CALLS))
+def test_the_checked_step_refuses_what_does_not_fit(case):
+    change, error, message = BAD_CALLS[case]
+    opt, x, g, state = change(*_adam_vectors())
+    before = state.rows.copy() if isinstance(state, optimizers.State) else None
+    with pytest.raises(error, match=message):
+        optimizers.step(opt, x, g, state)
+    if before is not None:
+        np.testing.assert_array_equal(state.rows, before)
+        assert state.step == 0
+
+
+def test_the_checked_step_takes_a_rate_and_refuses_a_bad_one():
+    opt, x, g, state = _adam_vectors()
+    with pytest.raises(ValueError, match="lr must be a finite number >= 0, got nan"):
+        optimizers.step(opt, x, g, state, lr=float("nan"))
+    with pytest.raises(TypeError, match="lr must be a real number or None, got str"):
+        optimizers.step(opt, x, g, state, lr="0.1")
+    optimizers.step(opt, x, g, state, lr=0.2)  # Adam's first step moves each coordinate by lr
+    np.testing.assert_allclose(x, 0.8, rtol=1e-7)
+    x.setflags(write=False)
+    with pytest.raises(ValueError, match="x must be writeable"):
+        optimizers.step(opt, x, g, state)
+
+
+def test_lookahead_gives_the_gradient_point():
+    opt = optimizers.nesterov(0.1, 0.5)
+    x = np.array([1.0, 2.0])
+    state = opt.init_state(2)
+    state["v"][:] = [0.2, -0.4]
+    np.testing.assert_array_equal(optimizers.lookahead(opt, x, state), [0.9, 2.2])
+    out = np.empty(2)
+    assert optimizers.lookahead(opt, x, state, out=out) is out
+    gd = optimizers.gd(0.1)
+    assert optimizers.lookahead(gd, x, gd.init_state(2)) is x
+    with pytest.raises(ValueError, match="out must not overlap x"):
+        optimizers.lookahead(opt, x, state, out=x)
