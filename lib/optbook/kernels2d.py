@@ -69,14 +69,14 @@ def kernel_2d(land_code: int, opt_code: int, objective=None, decay: bool = False
 
     ``objective``: ``None`` for a built-in landscape, or the jitted ``(value, grad)`` pair of a
     reader's landscape (:attr:`optbook.landscapes.Landscape.objective`). ``decay``: compile the
-    rule's coupled weight decay in (:attr:`optbook.optimizers.Optimizer.decays`); a kernel
+    rule's coupled weight decay in (:attr:`~optbook.optimizers.registry.Optimizer.decays`); a kernel
     without it is a different kernel, so a rule without decay pays nothing for the option. An
     unknown rule code raises ``ValueError``.
 
     Signature: ``kernel(land_params, hyper, x, rows, scalars, sched_code, sched_params,
     clip_mode, clip_c, noise, noise_scale, bound, step0, positions, losses, grad_sq)``. It
     fills the records from ``x``, the run's iterate ``step0`` (its schedule counts from there;
-    ``rows`` and ``scalars`` are those of the optimizer's :class:`~optbook.optimizers.State`
+    ``rows`` and ``scalars`` are those of the optimizer's :class:`~optbook.optimizers.state.State`
     at that point), leaves in ``rows`` and ``scalars`` the state after the last step it took,
     and returns the number of recorded iterates, fewer than ``len(positions)`` if the run
     diverged. ``grad_sq`` receives

@@ -13,7 +13,7 @@ it that lie above the floor ``RATE_FLOOR`` :math:`\cdot e_0 = 10^{-12} e_0` (bel
 rounding takes over where :math:`x^* \ne 0`):
 
 * it ends at :math:`m`, the first step from which the error stays at or below the floor for
-  :data:`SETTLE` :math:`= 20` steps, or until the end of the run; a run whose error never
+  :data:`~optbook.sweep_heavy_ball.SETTLE` :math:`= 20` steps, or until the end of the run; a run whose error never
   settles there is measured over :math:`[b, n]`. An iterate that passes exactly through the
   minimiser and leaves again (error 0 for a step, as heavy ball on :math:`\kappa = 1` does)
   or an error that dips below the floor at a node of its oscillation does not end the window,
@@ -33,7 +33,7 @@ dozen cells below Polyak's optimum. :func:`empirical_rate` is that two-point rat
 fewer than two errors above the floor (a run at the floor within two steps) gives
 :math:`(e_m/e_0)^{1/m}` (at most :math:`10^{-6}`; exactly 0 for a run that lands on the
 minimiser and stays). :func:`sweep` stops a cell at the step its error has stayed at the floor
-for :data:`SETTLE` steps, and reports its loss there.
+for :data:`~optbook.sweep_heavy_ball.SETTLE` steps, and reports its loss there.
 """
 
 from __future__ import annotations
@@ -61,8 +61,8 @@ MAX_RECORD_BYTES = 1 << 30
 """The most memory a trajectory's records may take (1 GiB); longer runs raise ``ValueError``."""
 
 CHUNK = 1 << 16
-"""Steps a trajectory runs (and records, and draws noise for) at a time: a run that diverges
-early allocates one chunk, not the whole run."""
+"""How many steps a trajectory runs, records and draws noise for at a time, so that a run that
+diverges early allocates one chunk, not the whole run."""
 
 
 class Trajectory(NamedTuple):
@@ -288,7 +288,7 @@ def trajectory(
     loss or gradient, or with a coordinate beyond ``bound`` in absolute value; that index is
     ``diverged_at``. ``x0`` must lie within ``bound`` at a finite loss, and the records may
     take at most :data:`MAX_RECORD_BYTES`. Arithmetic follows ``x0``'s dtype (float32 or
-    float64). The result holds the optimizer's final :class:`~optbook.optimizers.State`.
+    float64). The result holds the optimizer's final :class:`~optbook.optimizers.state.State`.
     """
     x0 = _check_inputs(landscape, optimizer, x0)
     steps = _check_count("steps", steps, 1)
@@ -581,7 +581,7 @@ def _python_sweep(landscape, optimizer, grid, x0, steps, burn_in, bound, final_l
 
 def _last_step(errors):
     """The step a sweep's cell stops at: the end of the run, or the step its error has stayed
-    at or below the floor for :data:`SETTLE` steps."""
+    at or below the floor for :data:`~optbook.sweep_heavy_ball.SETTLE` steps."""
     since = -1
     for k in range(1, errors.size):
         if errors[k] <= RATE_FLOOR * errors[0]:

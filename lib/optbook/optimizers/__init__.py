@@ -1,6 +1,6 @@
 r"""Update rules of first-order optimizers: one registry, one element function per rule.
 
-Every rule is a record in the registry (:data:`RULES`, :mod:`optbook.optimizers.registry`):
+Every rule is a record in the registry (:data:`~optbook.optimizers.registry.RULES`):
 its hyper-parameters with their validators, defaults and slider ranges, its forms, its named
 state, its plotting style and its theory curve. The constructors below (:func:`gd`,
 :func:`adam`, ...), :data:`NAMES` and :func:`get` are made from the records, and so are the
@@ -13,11 +13,12 @@ element arithmetic in the iterate's dtype: the float64 hyper-parameters and per-
 are rounded to ``x.dtype`` once per step (in float32 that keeps the loop in single precision).
 Kernels use ``error_model="numpy"`` (no division-by-zero branch per element).
 
-An :class:`Optimizer` is a rule's record with validated hyper-parameters: numba sees it as an
+An :class:`~optbook.optimizers.registry.Optimizer` is a rule's record with validated hyper-parameters: numba sees it as an
 integer ``code`` (one per form) and a float64 ``hyper`` array. The kernels are made per rule
 and reach its functions through the code at compile time (:mod:`optbook.optimizers.dispatch`).
-Code that moves a vector from Python calls the checked :func:`step` and :func:`lookahead`
-with a :class:`State` from :meth:`Optimizer.init_state`, whose rows have names
+Code that moves a vector from Python calls the checked :func:`~optbook.optimizers.state.step` and
+:func:`~optbook.optimizers.state.lookahead` with a :class:`~optbook.optimizers.state.State` from
+:meth:`~optbook.optimizers.registry.Optimizer.init_state`, whose rows have names
 (``state["m"]``).
 
 Conventions (the book's conventions appendix explains them):
@@ -103,7 +104,6 @@ __all__ = [
     "forms",
     "get",
     "lookahead",
-    "rules",
     "step",
     *NAMES,
 ]

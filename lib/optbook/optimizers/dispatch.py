@@ -17,7 +17,8 @@ disk in milliseconds.
 
 Jitted code that steps a vector calls :func:`apply_step_rows` and :func:`gradient_point_rows`
 with a constant code (a closure variable, as :func:`array_kernels` does); Python code calls the
-checked :func:`optbook.optimizers.step` and :func:`optbook.optimizers.lookahead`. There is no
+checked :func:`optbook.optimizers.state.step` and
+:func:`optbook.optimizers.state.lookahead`. There is no
 entry point taking the code at run time: compiled, it would hold every rule (a chain of tests
 on the code) and take minutes to compile for a caller that uses one.
 """

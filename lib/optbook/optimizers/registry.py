@@ -5,7 +5,8 @@ A :class:`Rule` holds what the book knows about an optimizer: its name, its hype
 slider), its forms (:class:`Form`: a code for numba, the names of its state rows and the jitted
 functions of its update), the per-step counters it keeps, its plotting style and, where theory
 has one, its rate on a quadratic. :data:`RULES` maps each name to its record; the constructors
-(:func:`~optbook.optimizers.gd`, ...), :data:`NAMES` and :func:`get` are made from it, and so
+(:func:`~optbook.optimizers.gd`, ...), :data:`~optbook.optimizers.NAMES` and
+:func:`~optbook.optimizers.get` are made from it, and so
 are the explorers' sliders, the plotting styles, the warm-up list and the tests' parametrisation.
 
 Adding a rule is one record (:func:`register`), its element function (next to the record in
@@ -109,7 +110,8 @@ class Hyper:
 
     @property
     def accessible_label(self) -> str:
-        """The label a screen reader reads for this parameter's control: ``"learning rate η"``."""
+        """The label a screen reader reads for this parameter's control, such as
+        ``"learning rate η"``."""
         return f"{self.label} {self.symbol}"
 
 
@@ -132,8 +134,8 @@ class Form:
     * ``point(x, a, h)``, only for a look-ahead form: where the gradient of the step is taken.
 
     ``tabled`` forms have per-step constants that need divisions or square roots; the 2-D
-    kernels work them out a block of steps ahead (:func:`~optbook.optimizers.dispatch.
-    step_constants_block`). ``counted`` forms read the step counter in their step constants;
+    kernels work them out a block of steps ahead
+    (:func:`~optbook.optimizers.dispatch.step_constants_block`). ``counted`` forms read the step counter in their step constants;
     for a rule that keeps only the step counter and does not read it, the 2-D kernels count
     the steps once at the end instead of on every step.
     """
@@ -170,7 +172,7 @@ class Rule:
     ``decay`` names the hyper-parameter of coupled weight decay, if the rule has one: the
     kernels add it times the gradient point to the gradient (see
     :mod:`optbook.optimizers.rules`). ``theory_bound`` says that the theory curve
-    :math:`(f(x_0) - f^*)\rho^{2t}` bounds the run from above at every step (gradient
+    :math:`(f(x_0) - f^*)\\rho^{2t}` bounds the run from above at every step (gradient
     descent); otherwise it gives only the asymptotic slope.
     """
 
@@ -271,7 +273,7 @@ class Optimizer:
     form), ``code`` the integer the kernels branch on and ``hyper`` the float64 array of the
     hyper-parameters in the order of ``hyper_names`` (``lr`` first; an on/off option is 0 or
     1). The values are also attributes (``opt.lr``, ``opt.gamma``). Build one with the
-    constructors of :mod:`optbook.optimizers` or :func:`get`.
+    constructors of :mod:`optbook.optimizers` or :func:`~optbook.optimizers.get`.
     """
 
     __slots__ = ("rule", "form", "code", "hyper", "_form")
@@ -343,7 +345,7 @@ class Optimizer:
         return build(self.rule, {**self.params, **changes})
 
     def init_state(self, dim: int, dtype=np.float64):
-        """A fresh :class:`~optbook.optimizers.State` for a vector of ``dim`` coordinates.
+        """A fresh :class:`~optbook.optimizers.state.State` for a vector of ``dim`` coordinates.
 
         Its rows have ``dtype`` (float32 or float64) and start at 0 except where the rule says
         otherwise (delta-bar-delta's rates start at ``lr``, AdaGrad's sum at

@@ -26,9 +26,9 @@ class State:
     """The state an optimizer keeps between steps, for one vector of ``dim`` coordinates.
 
     ``rows`` is a ``(len(names), dim)`` array in the iterate's dtype, one row per name in
-    :attr:`names` (Adam: ``("m", "v")``); ``state["m"]`` is that row (a view: writing to it
+    ``names`` (Adam: ``("m", "v")``); ``state["m"]`` is that row (a view: writing to it
     changes the state). ``scalars`` holds the rule's float64 counters named in
-    :attr:`counter_names`, the step counter ``t`` first. Made by
+    ``counter_names``, the step counter ``t`` first. Made by
     :meth:`Optimizer.init_state <optbook.optimizers.registry.Optimizer.init_state>`; it
     unpacks as ``rows, scalars``, the two arrays the jitted kernels take.
     """

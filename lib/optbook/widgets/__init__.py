@@ -9,12 +9,12 @@ and redraws. Tests and benchmarks call ``update`` directly, with no browser and 
 the static book makes its own; ``alt_text()`` says in words what the figure shows, and is the
 image's alternative text.
 
-* :class:`TrajectoryExplorer` (:mod:`~optbook.widgets.trajectory`): up to three optimizers on a
+* :class:`~optbook.widgets.trajectory.TrajectoryExplorer`: up to three optimizers on a
   landscape, their paths over the level sets and their losses, with theory on quadratics.
-* :class:`QuadraticRateExplorer` (:mod:`~optbook.widgets.quadratic_rate`): gradient descent on
+* :class:`~optbook.widgets.quadratic_rate.QuadraticRateExplorer`: gradient descent on
   a quadratic of condition number :math:`\kappa`; the contraction :math:`|1-\eta\lambda_i|` per
   direction against :math:`\eta`, and the measured rate of a run.
-* :class:`MomentumRateMap` (:mod:`~optbook.widgets.momentum_map`): heavy ball's measured rate
+* :class:`~optbook.widgets.momentum_map.MomentumRateMap`: heavy ball's measured rate
   over the :math:`(\eta, \gamma)` plane, the stability boundary and Polyak's optimum over it,
   and the path at the chosen point.
 

@@ -37,8 +37,8 @@ from matplotlib.axes import Axes
 from optbook import plotting
 from optbook.widgets import controls
 
-#: What :meth:`Explorer._redraw` changed: only the dynamic artists, the scenery too, or what
-#: the whole figure shows (axis limits).
+#: The layer an event changed, as an explorer's redraw reports it (only the dynamic artists,
+#: the scenery too, or what the whole figure shows, such as axis limits).
 ARTISTS, SCENERY, FIGURE = 0, 1, 2
 
 
@@ -65,16 +65,16 @@ class Explorer:
 
     A subclass builds ``self.fig`` and its artists, lists in ``self._dynamic`` the artists
     every event may change and in ``self._scenery`` those (artists or whole axes) that only
-    some controls change, registers its controls with :meth:`_add_control`, sets
-    ``self.widget`` with :meth:`_layout`, implements :meth:`_redraw` and :meth:`alt_text`, and
-    calls :meth:`_start` once to draw the defaults.
+    some controls change, registers its controls with ``_add_control``, sets
+    ``self.widget`` with ``_layout``, implements ``_redraw`` and :meth:`alt_text`, and
+    calls ``_start`` once to draw the defaults.
 
     Drawing is blitted in three layers. The figure without the scenery and the dynamic artists
     (axes, ticks, labels, legend, colour bar) is drawn once and kept as the *base*; the base
     with the scenery on it is kept as the *background*; an event restores the background and
     draws the dynamic artists on it. Each layer is drawn in z-order, but over the layers below
     it whatever their z-order: an artist that must show on top of a dynamic one (a minimiser's
-    star under a path that ends on it) is made dynamic too, and :meth:`_start` adds the frame
+    star under a path that ends on it) is made dynamic too, and ``_start`` adds the frame
     (spines) of each axes to the highest layer drawing in it, so the blitted figure is the one a
     plain draw gives. ``_redraw`` returns what changed: :data:`ARTISTS` (only the dynamic
     artists), :data:`SCENERY` (the background is redrawn from the base) or :data:`FIGURE` (new

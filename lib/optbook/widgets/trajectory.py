@@ -19,7 +19,8 @@ MARKERS = ("o", "s", "^")
 #: runs of one method never share a colour.
 REPEAT_COLOURS = ("orange", "bluish green", "reddish purple", "sky blue", "vermillion", "blue")
 
-#: Line styles of the theory curves: a bound (gradient descent), an asymptotic slope (others).
+#: The line style of a theory curve that is a bound (gradient descent, ``True``) and of one
+#: that gives only the asymptotic slope (``False``).
 THEORY_STYLE = {True: ":", False: "-."}
 
 
