@@ -1,9 +1,10 @@
 r"""The one place where :mod:`optbook.nn` calls the update rules of :mod:`optbook.optimizers`.
 
-A :class:`Stepper` holds an optimizer's state for one flat parameter vector and moves the
-whole vector with one call of the rule's array kernel, the same code that moves a 2-D point.
-For look-ahead Nesterov the gradient is taken at :math:`x - \gamma v`
-(:meth:`Stepper.gradient_point`); every other rule takes it at the parameters themselves.
+A :class:`Stepper` holds an optimizer's :class:`~optbook.optimizers.state.State` for one flat
+parameter vector and moves the whole vector with one call of the checked array step
+(:func:`optbook.optimizers.step`), the same rule code that moves a 2-D point. For look-ahead
+Nesterov the gradient is taken at :math:`x - \gamma v` (:meth:`Stepper.gradient_point`,
+:func:`optbook.optimizers.lookahead`); every other rule takes it at the parameters themselves.
 """
 
 from __future__ import annotations
@@ -21,15 +22,13 @@ class Stepper:
             raise ValueError(f"optimizer must be an optbook Optimizer (optimizers.adam(), ...), "
                              f"got {type(optimizer).__name__}")
         self.optimizer = optimizer
-        self.state, self.scalars = optimizer.init_state(size, dtype)
-        self.looks_ahead = optimizer.code == optimizers.NESTEROV
+        self.state = optimizer.init_state(size, dtype)
+        self.looks_ahead = optimizer.lookahead
 
     def gradient_point(self, x: np.ndarray, out: np.ndarray) -> None:
         """Write into ``out`` the point where this step's gradient is taken."""
-        opt = self.optimizer
-        optimizers.gradient_point(opt.code, opt.hyper, x, self.state, out)
+        optimizers.lookahead(self.optimizer, x, self.state, out)
 
     def step(self, x: np.ndarray, g: np.ndarray, lr: float) -> None:
         """Move ``x`` in place by one step of the rule with gradient ``g`` and rate ``lr``."""
-        opt = self.optimizer
-        optimizers.apply_step(opt.code, opt.hyper, lr, x, g, self.state, self.scalars)
+        optimizers.step(self.optimizer, x, g, self.state, lr)
