@@ -13,8 +13,9 @@ element arithmetic in the iterate's dtype: the float64 hyper-parameters and per-
 are rounded to ``x.dtype`` once per step (in float32 that keeps the loop in single precision).
 Kernels use ``error_model="numpy"`` (no division-by-zero branch per element).
 
-An :class:`~optbook.optimizers.registry.Optimizer` is a rule's record with validated hyper-parameters: numba sees it as an
-integer ``code`` (one per form) and a float64 ``hyper`` array. The kernels are made per rule
+An :class:`~optbook.optimizers.registry.Optimizer` is a rule's record with validated
+hyper-parameters: numba sees it as an integer ``code`` (one per form) and a float64 ``hyper``
+array. The kernels are made per rule
 and reach its functions through the code at compile time (:mod:`optbook.optimizers.dispatch`).
 Code that moves a vector from Python calls the checked :func:`~optbook.optimizers.state.step` and
 :func:`~optbook.optimizers.state.lookahead` with a :class:`~optbook.optimizers.state.State` from
@@ -51,7 +52,7 @@ process loads each kernel in milliseconds) and leaves only that rule's code in t
 
 from __future__ import annotations
 
-from optbook.optimizers import rules
+from optbook.optimizers import rules  # noqa: F401 (importing it registers the rules)
 from optbook.optimizers.registry import (
     FORMS_BY_CODE,
     RULES,

@@ -135,9 +135,9 @@ class Form:
 
     ``tabled`` forms have per-step constants that need divisions or square roots; the 2-D
     kernels work them out a block of steps ahead
-    (:func:`~optbook.optimizers.dispatch.step_constants_block`). ``counted`` forms read the step counter in their step constants;
-    for a rule that keeps only the step counter and does not read it, the 2-D kernels count
-    the steps once at the end instead of on every step.
+    (:func:`~optbook.optimizers.dispatch.step_constants_block`). ``counted`` forms read the step
+    counter in their step constants; for a rule that keeps only the step counter and does not
+    read it, the 2-D kernels count the steps once at the end instead of on every step.
     """
 
     name: str | None
