@@ -6,6 +6,7 @@ import math
 import numpy as np
 import pytest
 
+from optbook import nn
 from optbook.nn import Value, modes
 
 
@@ -66,6 +67,22 @@ def test_a_value_used_twice_counts_two_edges():
     assert modes.forward_mode(f, [a]).gradient[0] == 6.0
 
 
+def test_a_reverse_sweep_needs_topological_order():
+    x = Value(1.5, "x")
+    b = x * x
+    c = b * 3.0
+    f = b + c          # df/db = 1 + 3 = 4, df/dx = 4 * 2x = 12
+    right = modes.reverse_sweep(f, list(reversed(nn.topological_order(f))))
+    assert right[id(x)] == 12.0
+    # breadth-first from f meets b (at distance 1) before c has passed on its 3: b forwards
+    # only 1 to x, and c's later contribution to b never reaches x
+    bfs = modes.breadth_first_order(f)
+    assert [id(n) for n in bfs[:2]] == [id(f), id(b)]
+    assert modes.reverse_sweep(f, bfs)[id(x)] == 2 * 1.5
+    f.backward()
+    assert x.grad == right[id(x)] and b.grad == 4.0
+
+
 def test_chain_costs_worked_by_hand():
     # widths 3 -> 4 -> 5 -> 1: J1 is 4x3, J2 5x4, J3 1x5.
     # forward: J2 J1 costs 5*4*3 = 60, J3 (J2 J1) costs 1*5*3 = 15.
@@ -82,3 +99,5 @@ def test_bad_inputs_are_refused():
         modes.reverse_mode(f, [inputs[0], inputs[0]])
     with pytest.raises(ValueError, match="widths"):
         modes.jacobian_chain_costs([3])
+    with pytest.raises(ValueError, match="order"):
+        modes.reverse_sweep(f, inputs)

@@ -15,7 +15,7 @@ keep, until the backward pass has gone through them,
 
 A forward pass that is not followed by a backward pass can drop each activation as soon as the
 next one is computed: its peak is two consecutive layers, :math:`B\max_\ell(n_{\ell-1}+n_\ell)`
-(``"inference"``). :func:`measure_forward_allocation` measures with :mod:`tracemalloc` what
+(``"inference"``). :func:`measure_forward_allocation` measures with ``tracemalloc`` what
 the toolkit's first training-mode forward pass allocates and keeps.
 """
 
@@ -65,7 +65,7 @@ def measure_forward_allocation(widths, batch: int, activation: str = "relu", *,
                                seed: int = 0) -> int:
     """Bytes that a new :func:`~optbook.nn.network.mlp` of ``widths`` allocates in its first
     forward pass in training mode over a batch of ``batch`` examples and still holds after it
-    (:mod:`tracemalloc`'s count of current memory, before and after; NumPy reports its array
+    (``tracemalloc``'s count of current memory, before and after; NumPy reports its array
     buffers to it). The input batch is drawn, and the compiled kernels loaded by a pass of
     another network, before the measurement starts."""
     sizes = _widths(widths)

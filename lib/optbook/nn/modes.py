@@ -14,6 +14,12 @@ which every edge from a parent :math:`u` to a node :math:`v` carries the local d
   \frac{\partial v}{\partial u}` (:meth:`Value.backward <optbook.nn.autograd.Value.backward>`).
   One sweep gives the derivative of *one output* with respect to every node.
 
+The reverse sweep must visit a node only after every node that uses it: a node's adjoint is a
+sum over its uses, and passing it on before the sum is complete loses the uses that come later.
+:func:`reverse_sweep` runs the sweep in any order, to show what a wrong one gives
+(:func:`breadth_first_order`, the order in which a walk from the output first meets the nodes,
+is the natural wrong guess).
+
 Each sweep multiplies once per edge, so with :math:`E` edges the gradient of one output costs
 :math:`nE` multiplications forward and :math:`E` in reverse (Griewank & Walther 2008;
 Baydin et al. 2018). :func:`jacobian_chain_costs` counts the same for a chain of layer
@@ -22,6 +28,7 @@ Jacobians, where the two modes are the two orders of multiplying a matrix chain.
 
 from __future__ import annotations
 
+from collections import deque
 from typing import NamedTuple
 
 import numpy as np
@@ -86,6 +93,41 @@ def reverse_mode(root: Value, inputs) -> Sweeps:
     inputs = _check(root, inputs)
     root.backward()
     return Sweeps(np.array([x.grad for x in inputs]), 1, edge_count(root))
+
+
+def breadth_first_order(root: Value) -> list:
+    """The nodes of ``root``'s graph in the order a breadth-first walk from ``root`` first
+    meets them (``root`` first). Not a valid order for the reverse sweep when a node is used
+    by nodes at different distances from the output."""
+    if not isinstance(root, Value):
+        raise ValueError(f"root must be a Value, got {type(root).__name__}")
+    order, seen, queue = [], {id(root)}, deque([root])
+    while queue:
+        node = queue.popleft()
+        order.append(node)
+        for parent in node.parents:
+            if id(parent) not in seen:
+                seen.add(id(parent))
+                queue.append(parent)
+    return order
+
+
+def reverse_sweep(root: Value, order) -> dict:
+    r"""The reverse sweep of :meth:`Value.backward <optbook.nn.autograd.Value.backward>`
+    visiting the nodes in ``order`` (``root`` first; every node of the graph once): each
+    visited node adds :math:`\bar v\,\partial v/\partial u` to each parent :math:`u`. Returns
+    the adjoints by node id, and leaves the nodes' ``grad`` untouched. With the reverse of
+    :func:`~optbook.nn.autograd.topological_order` it equals ``backward``."""
+    order = list(order)
+    nodes = topological_order(root)
+    if order[:1] != [root] or sorted(map(id, order)) != sorted(map(id, nodes)):
+        raise ValueError("order must list every node of root's graph once, root first")
+    adjoint = {id(node): 0.0 for node in nodes}
+    adjoint[id(root)] = 1.0
+    for node in order:
+        for parent, local in zip(node.parents, node.local_grads, strict=True):
+            adjoint[id(parent)] += adjoint[id(node)] * local
+    return adjoint
 
 
 def jacobian_chain_costs(widths) -> tuple[int, int]:

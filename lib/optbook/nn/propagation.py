@@ -64,11 +64,11 @@ class Propagation(NamedTuple):
     """Mean squares per layer, predicted or measured (arrays of length :math:`L`)."""
 
     forward: np.ndarray
-    r"""``forward[l - 1]`` :math:`= q_\ell`, the mean square of the pre-activations
-    :math:`z_\ell`, :math:`\ell = 1, \dots, L` (the last is the output)."""
+    r"""``forward[l - 1]`` is :math:`q_\ell`, the mean square of the pre-activations of
+    layer :math:`\ell = 1, \dots, L` (the last is the output)."""
     backward: np.ndarray
-    r"""``backward[l]`` :math:`= p_\ell`, the mean square of :math:`\partial J/\partial
-    h_\ell`, the gradient at the input of linear layer :math:`\ell+1`,
+    r"""``backward[l]`` is :math:`p_\ell`, the mean square of the gradient with respect to
+    :math:`h_\ell`, the input of linear layer :math:`\ell+1`, for
     :math:`\ell = 0, \dots, L-1` (``backward[0]``: the gradient with respect to the input)."""
 
 
