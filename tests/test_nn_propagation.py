@@ -191,3 +191,34 @@ def test_bad_inputs_are_refused_with_the_parameter_named():
                      np.ones((2, 3)), np.ones((2, 2)))
     with pytest.raises(ValueError, match="depth"):
         prop.deep_network(0, 4, "relu", "he_normal")
+
+
+@pytest.mark.parametrize("activation", ["relu", "tanh"])
+def test_depth_profiles_equal_the_toolkits_networks_with_the_same_weights(activation):
+    width, scale = 24, 1.7
+    profiles = prop.depth_profiles(activation, width, scale, [2, 5, 3], batch=10, seed=4)
+    assert sorted(profiles.measured) == [2, 3, 5]
+    sigma = math.sqrt(scale / width)
+    for depth in (2, 3, 5):
+        net = prop.deep_network(depth, width, activation, "zeros")
+        for layer, g in zip(net.layers[0::2], profiles.weights, strict=False):
+            layer.weight[...] = sigma * g
+        expected = prop.measure(net, profiles.x, profiles.d_out)
+        got = profiles.measured[depth]
+        np.testing.assert_allclose(got.forward, expected.forward, rtol=1e-12)
+        np.testing.assert_allclose(got.backward, expected.backward, rtol=1e-12)
+        predicted = prop.predict([width] * (depth + 1), activation, sigma**2)
+        np.testing.assert_allclose(profiles.predicted[depth].forward, predicted.forward)
+
+
+def test_depth_profiles_share_the_draw_across_scales():
+    a = prop.depth_profiles("relu", 8, 1.0, [4], batch=6, seed=2)
+    b = prop.depth_profiles("relu", 8, 2.0, [4], batch=6, seed=2)
+    np.testing.assert_array_equal(a.weights[3], b.weights[3])
+    # ReLU is positively homogeneous: doubling n sigma^2 multiplies layer l's z^2 by 2^l
+    np.testing.assert_allclose(b.measured[4].forward / a.measured[4].forward,
+                               2.0 ** np.arange(1, 5), rtol=1e-12)
+    with pytest.raises(ValueError, match="scale"):
+        prop.depth_profiles("relu", 8, 0.0, [4])
+    with pytest.raises(ValueError, match="depths"):
+        prop.depth_profiles("relu", 8, 1.0, [0, 3])

@@ -311,6 +311,78 @@ def measure(net: Sequential, x, d_out) -> Propagation:
     return Propagation(forward, backward)
 
 
+class Profiles(NamedTuple):
+    """:func:`depth_profiles`' result: measured and predicted mean squares by depth."""
+
+    measured: dict
+    """Depth to the :class:`Propagation` measured in the network of that depth."""
+    predicted: dict
+    """Depth to the :class:`Propagation` that :func:`predict` gives for it."""
+    weights: list
+    """The unit-variance draws :math:`G_\\ell` (``width`` by ``width``), shared by all depths."""
+    x: np.ndarray
+    d_out: np.ndarray
+
+
+@one_blas_thread
+def depth_profiles(activation: str, width: int, scale: float, depths, *, batch: int = 64,
+                   seed=0) -> Profiles:
+    r"""Mean squares through networks of several depths that share their first layers.
+
+    Square layers of ``width`` units, no biases, weights :math:`W_\ell = \sigma G_\ell` with
+    :math:`n\sigma^2 = ` ``scale`` and :math:`G_\ell` of independent standard normal entries;
+    a network of depth :math:`d` uses :math:`G_1, \dots, G_d`. From
+    ``numpy.random.default_rng(seed)`` come, in this order, the :math:`G_\ell` of the deepest
+    network, the batch :math:`x` (``batch`` by ``width``) and the output gradient
+    :math:`\partial J/\partial o`, the same for every depth; so a change of ``scale`` or of
+    the depth changes nothing else, as a reader moving one slider expects.
+
+    One forward pass through the deepest network gives every depth's forward mean squares
+    (the first :math:`d` layers are the network of depth :math:`d`), and one backward pass per
+    depth starts at its own output. The result equals :func:`measure` on the toolkit's
+    network with these weights (the tests check it); the predictions are :func:`predict`'s."""
+    name = _activation_name(activation)
+    if name == "linear":
+        raise ValueError("activation must be 'relu', 'tanh' or 'sigmoid', got 'linear'")
+    depths = sorted({int(d) for d in depths})
+    if not depths or depths[0] < 1:
+        raise ValueError(f"depths must be integers >= 1, got {depths!r}")
+    if isinstance(width, bool) or not isinstance(width, int | np.integer) or width < 1:
+        raise ValueError(f"width must be an integer >= 1, got {width!r}")
+    scale = float(scale)
+    if not (math.isfinite(scale) and scale > 0.0):
+        raise ValueError(f"scale must be a finite number > 0 (n sigma^2), got {scale!r}")
+    deepest = depths[-1]
+    rng = np.random.default_rng(seed)
+    weights = [rng.standard_normal((width, width)) for _ in range(deepest)]
+    x = rng.standard_normal((batch, width))
+    d_out = rng.standard_normal((batch, width))
+    sigma = math.sqrt(scale / width)
+    scaled = [sigma * g for g in weights]
+    slopes = []
+    forward = np.empty(deepest)
+    h = x
+    with np.errstate(over="ignore", invalid="ignore"):
+        for layer, w in enumerate(scaled):
+            z = h @ w.T
+            forward[layer] = np.mean(z * z)
+            if layer < deepest - 1:
+                h = _phi(name, z)
+                slopes.append(_phi_prime(name, z))
+        measured, predicted = {}, {}
+        for depth in depths:
+            backward = np.empty(depth)
+            grad = d_out  # dJ/dz at the output of this depth's network
+            for layer in range(depth - 1, -1, -1):
+                grad_h = grad @ scaled[layer]          # dJ/dh_layer
+                backward[layer] = np.mean(grad_h * grad_h)
+                if layer > 0:
+                    grad = grad_h * slopes[layer - 1]
+            measured[depth] = Propagation(forward[:depth].copy(), backward)
+            predicted[depth] = predict([width] * (depth + 1), name, sigma * sigma)
+    return Profiles(measured, predicted, weights, x, d_out)
+
+
 def deep_network(depth: int, width: int, activation: str, init, *, n_in: int | None = None,
                  seed=0) -> Sequential:
     """A network of ``depth`` linear layers of ``width`` units (inputs ``n_in``, default
