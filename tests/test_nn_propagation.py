@@ -211,10 +211,13 @@ def test_depth_profiles_equal_the_toolkits_networks_with_the_same_weights(activa
         np.testing.assert_allclose(profiles.predicted[depth].forward, predicted.forward)
 
 
-def test_depth_profiles_share_the_draw_across_scales():
+def test_depth_profiles_share_the_draw_across_scales_and_depths():
     a = prop.depth_profiles("relu", 8, 1.0, [4], batch=6, seed=2)
     b = prop.depth_profiles("relu", 8, 2.0, [4], batch=6, seed=2)
     np.testing.assert_array_equal(a.weights[3], b.weights[3])
+    deeper = prop.depth_profiles("relu", 8, 1.0, [4, 9], batch=6, seed=2)
+    np.testing.assert_array_equal(deeper.x, a.x)
+    np.testing.assert_array_equal(deeper.measured[4].backward, a.measured[4].backward)
     # ReLU is positively homogeneous: doubling n sigma^2 multiplies layer l's z^2 by 2^l
     np.testing.assert_allclose(b.measured[4].forward / a.measured[4].forward,
                                2.0 ** np.arange(1, 5), rtol=1e-12)

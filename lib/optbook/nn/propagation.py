@@ -332,10 +332,10 @@ def depth_profiles(activation: str, width: int, scale: float, depths, *, batch: 
     Square layers of ``width`` units, no biases, weights :math:`W_\ell = \sigma G_\ell` with
     :math:`n\sigma^2 = ` ``scale`` and :math:`G_\ell` of independent standard normal entries;
     a network of depth :math:`d` uses :math:`G_1, \dots, G_d`. From
-    ``numpy.random.default_rng(seed)`` come, in this order, the :math:`G_\ell` of the deepest
-    network, the batch :math:`x` (``batch`` by ``width``) and the output gradient
-    :math:`\partial J/\partial o`, the same for every depth; so a change of ``scale`` or of
-    the depth changes nothing else, as a reader moving one slider expects.
+    ``numpy.random.default_rng(seed)`` come, in this order, the batch :math:`x` (``batch`` by
+    ``width``), the output gradient :math:`\partial J/\partial o` and :math:`G_1, G_2, \dots`;
+    so a change of ``scale`` or of the depths asked for changes nothing else, as a reader
+    moving one slider expects.
 
     One forward pass through the deepest network gives every depth's forward mean squares
     (the first :math:`d` layers are the network of depth :math:`d`), and one backward pass per
@@ -354,9 +354,9 @@ def depth_profiles(activation: str, width: int, scale: float, depths, *, batch: 
         raise ValueError(f"scale must be a finite number > 0 (n sigma^2), got {scale!r}")
     deepest = depths[-1]
     rng = np.random.default_rng(seed)
-    weights = [rng.standard_normal((width, width)) for _ in range(deepest)]
     x = rng.standard_normal((batch, width))
     d_out = rng.standard_normal((batch, width))
+    weights = [rng.standard_normal((width, width)) for _ in range(deepest)]
     sigma = math.sqrt(scale / width)
     scaled = [sigma * g for g in weights]
     slopes = []
