@@ -98,14 +98,29 @@ def test_relu_lines_are_the_closed_form(explorer):
                                    scale * (scale / 2) ** (29 - np.arange(30)), rtol=1e-12)
 
 
+def test_relu_ratios_do_not_depend_on_the_scale(explorer):
+    # relu(a z) = a relu(z) for a > 0: every layer's mean square scales by the same power of
+    # n sigma^2 in the network and in the prediction
+    ratios = []
+    for scale in (0.5, 4.0):
+        explorer.update(activation="relu", width=16, depth=50, scale=scale)
+        ratios.append(np.concatenate([explorer.forward_ratio.get_ydata(),
+                                      explorer.backward_ratio.get_ydata()]))
+    np.testing.assert_allclose(ratios[0], ratios[1], rtol=1e-9)
+    assert np.ptp(np.log(ratios[0])) > 1.0  # and they do depend on the layer
+
+
 def test_every_combination_of_the_controls(explorer):
     specs = explorer.control_specs()
     stops = {c["key"]: settings(c) for c in specs}
     assert math.prod(len(v) for v in stops.values()) == 48
     assert stops["depth"] == [10, 30, 50]
     np.testing.assert_allclose(stops["scale"], [0.5, 1.0, 2.0, 4.0], rtol=1e-12)
-    limits = (explorer.ax_forward.get_xlim(), explorer.ax_forward.get_ylim(),
-              explorer.ax_backward.get_xlim(), explorer.ax_backward.get_ylim())
+    def limits():
+        return [(ax.get_xlim(), ax.get_ylim())
+                for ax in (explorer.ax_forward, explorer.ax_backward, explorer.ax_ratio)]
+
+    fixed = limits()
     images, log_errors = set(), {16: [], 256: []}
     for combination in itertools.product(*stops.values()):
         values = dict(zip(stops, combination, strict=True))
@@ -127,10 +142,14 @@ def test_every_combination_of_the_controls(explorer):
             assert q_last < 1 / depth
         measured = np.concatenate([explorer.measured.forward, explorer.measured.backward])
         predicted = np.concatenate([explorer.predicted.forward, explorer.predicted.backward])
+        drawn_ratios = np.concatenate([explorer.forward_ratio.get_ydata(),
+                                       explorer.backward_ratio.get_ydata()])
+        np.testing.assert_allclose(drawn_ratios, measured / predicted, rtol=1e-12)
+        assert np.all((explorer.RATIO_LIMITS[0] < drawn_ratios)
+                      & (drawn_ratios < explorer.RATIO_LIMITS[1]))
         log_errors[values["width"]].append(np.mean(np.abs(np.log(measured / predicted))))
         # a static page can swap the images: the axes never move
-        assert (explorer.ax_forward.get_xlim(), explorer.ax_forward.get_ylim(),
-                explorer.ax_backward.get_xlim(), explorer.ax_backward.get_ylim()) == limits
+        assert limits() == fixed
         low, high = explorer.MEAN_SQUARE_LIMITS
         assert np.all((low < measured) & (measured < high))
         images.add(shown_png(explorer))
