@@ -17,6 +17,9 @@ image's alternative text.
 * :class:`~optbook.widgets.momentum_map.MomentumRateMap`: heavy ball's measured rate
   over the :math:`(\eta, \gamma)` plane, the stability boundary and Polyak's optimum over it,
   and the path at the chosen point.
+* :class:`~optbook.widgets.depth_variance.DepthVarianceExplorer`: the mean squares of the
+  signal and of the gradient through a deep network, layer by layer, measured in one network
+  over the mean-field prediction, for a choice of activation, width, depth and weight scale.
 
 The drawing engine they share (layered redraws, the published image, weak callbacks) is
 :mod:`optbook.widgets.engine`. Values past a stability bound are allowed: divergence is part of
@@ -25,6 +28,7 @@ step k". Values outside a control's range raise ``ValueError`` naming the contro
 """
 
 from optbook.widgets.controls import LABEL_SLIDERS, check, hyper_spec, make_widget, spec
+from optbook.widgets.depth_variance import DepthVarianceExplorer
 from optbook.widgets.engine import ARTISTS, FIGURE, SCENERY, Explorer
 from optbook.widgets.momentum_map import MomentumRateMap
 from optbook.widgets.quadratic_rate import QuadraticRateExplorer
@@ -35,6 +39,7 @@ __all__ = [
     "FIGURE",
     "LABEL_SLIDERS",
     "SCENERY",
+    "DepthVarianceExplorer",
     "Explorer",
     "MomentumRateMap",
     "QuadraticRateExplorer",
