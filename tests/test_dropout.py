@@ -167,6 +167,50 @@ def test_masks_of_two_dropout_layers_are_enumerated_jointly_and_the_network_is_l
     assert not any(layer.always_on for layer in net.dropouts)
 
 
+def test_expected_output_is_the_evaluation_output_while_it_is_affine_in_the_masks():
+    """Two linear layers with dropout before each: the output is multilinear in independent
+    masks of mean p, so its mean is the evaluation output; its variance is enumerated."""
+    net = nn.Sequential(nn.Dropout(keep=0.7), nn.Linear(3, 4), nn.Dropout(keep=0.4),
+                        nn.Linear(4, 2), seed=5)
+    x = np.random.default_rng(5).standard_normal((6, 3))
+    moments = dropout.expected_output(net, x, chunk_rows=50)
+    assert moments.count == 2**7
+    np.testing.assert_allclose(moments.mean, net.predict(x), rtol=1e-12, atol=1e-14)
+    w1, b1 = net.layers[1].weight, net.layers[1].bias
+    w2, b2 = net.layers[3].weight, net.layers[3].bias
+    first, second = np.zeros((6, 2)), np.zeros((6, 2))
+    for bits in itertools.product((0, 1), repeat=7):
+        m_in, m_hidden = np.array(bits[:3]), np.array(bits[3:])
+        weight = np.prod(np.where(m_in, 0.7, 0.3)) * np.prod(np.where(m_hidden, 0.4, 0.6))
+        out = (((x * m_in / 0.7) @ w1.T + b1) * m_hidden / 0.4) @ w2.T + b2
+        first += weight * out
+        second += weight * out**2
+    np.testing.assert_allclose(moments.variance, second - first**2, rtol=1e-10, atol=1e-13)
+
+
+def test_after_a_relu_the_expected_output_is_not_the_evaluation_output():
+    net = nn.Sequential(nn.Linear(3, 5), nn.ReLU(), nn.Dropout(keep=0.5), nn.Linear(5, 4),
+                        nn.ReLU(), seed=6)
+    x = np.random.default_rng(6).standard_normal((4, 3))
+    moments = dropout.expected_output(net, x)
+    w1, b1 = net.layers[0].weight, net.layers[0].bias
+    w2, b2 = net.layers[3].weight, net.layers[3].bias
+    mean = np.zeros((4, 4))
+    for bits in itertools.product((0, 1), repeat=5):
+        mean += 0.5**5 * np.maximum((np.maximum(x @ w1.T + b1, 0) * np.array(bits) / 0.5)
+                                    @ w2.T + b2, 0.0)
+    np.testing.assert_allclose(moments.mean, mean, rtol=1e-12, atol=1e-14)
+    assert np.abs(moments.mean - net.predict(x)).max() > 1e-2
+
+
+def test_log_loss_and_accuracy_by_hand():
+    p = np.array([[0.7, 0.2, 0.1], [0.1, 0.3, 0.6]])
+    labels = np.array([0, 1])
+    assert dropout.mean_log_loss(p, labels) == pytest.approx(
+        -(math.log(0.7) + math.log(0.3)) / 2, rel=1e-15)
+    assert dropout.accuracy(p, labels) == 0.5
+
+
 def test_mask_averages_refuses_what_it_cannot_enumerate():
     with pytest.raises(ValueError, match="2\\*\\*21 masks"):
         dropout.mask_averages(nn.Sequential(nn.Linear(3, 21), nn.Dropout(drop=0.5),
@@ -310,7 +354,7 @@ def test_digits_sweep_records_the_runs_it_describes():
     # The same run by hand: the 50 digits with their labels flipped, trained and predicted.
     split = data.digits(seed=0)
     y, flipped = dropout.flip_labels(split.y_train[:50], 0.3, 10, seed=1)
-    assert flipped == sweep.flipped
+    assert flipped == sweep.flipped and sweep.n_train == 50
     net = nn.mlp([64, 8, 8, 10], dropout=0.5, seed=1)
     history = nn.train(net, "cross_entropy", optimizers.adam(1e-3), (split.X_train[:50], y),
                        validation=(split.X_val, split.y_val), epochs=3, batch_size=32, seed=1,

@@ -8,7 +8,7 @@ Conventions (the book's conventions appendix compares them): ``keep`` is the pro
 :math:`m \in \{0, 1\}^n` keeps unit :math:`j` where :math:`m_j = 1`; its probability is
 :math:`P(m) = \prod_j p^{m_j}(1-p)^{1-m_j}`. *Inverted* dropout multiplies the kept units by
 :math:`1/p` during training and leaves evaluation alone; *vanilla* dropout keeps them as they
-are and multiplies by :math:`p` at evaluation (:class:`optbook.nn.Dropout`, ``mode``).
+are and multiplies by :math:`p` at evaluation (:class:`optbook.nn.layers.Dropout`, ``mode``).
 
 * :func:`masks`, :func:`mask_probabilities`: all :math:`2^n` masks of :math:`n` units and
   their probabilities.
@@ -16,9 +16,11 @@ are and multiplies by :math:`p` at evaluation (:class:`optbook.nn.Dropout`, ``mo
   :math:`a = s\sum_j w_j m_j x_j` of a linear unit whose inputs are dropped (:math:`s = 1/p`
   inverted, 1 vanilla), over every mask, and its variance in closed form,
   :math:`s^2 p(1-p)\sum_j w_j^2x_j^2`.
-* :func:`mask_averages`: for a network with few dropped units, the arithmetic mean of the
-  softmax outputs over all masks, their normalised geometric mean, and the weight-scaled
-  single pass, exactly; :func:`normalised_geometric_mean` for Monte-Carlo samples.
+* :func:`expected_output`, :func:`mask_averages`: for a network with few dropped units, the
+  mean and variance of its outputs over all masks, and the arithmetic mean of its softmax
+  outputs, their normalised geometric mean and the weight-scaled single pass, exactly;
+  :func:`normalised_geometric_mean` for Monte-Carlo samples; :func:`mean_log_loss` and
+  :func:`accuracy` to score them.
 * :func:`dropout_ridge_penalty`, :func:`expected_dropout_mse`, :func:`dropout_ridge_fit`,
   :func:`ridge_fit`: linear regression trained with inverted dropout on its inputs minimises,
   in expectation over the masks, the squared error plus
@@ -236,28 +238,26 @@ def _normalise_log(log_values):
     return e / e.sum(axis=-1, keepdims=True)
 
 
-def mask_averages(net: nn.Sequential, x, *, chunk_rows: int = 1 << 16) -> MaskAverages:
-    r"""The arithmetic mean, the normalised geometric mean and the weight-scaled prediction of
-    a classifier with dropout, over **all** masks of its dropout layers (at most
-    ``MAX_UNITS`` dropped units in all; every layer else in evaluation mode).
+class OutputMoments(NamedTuple):
+    """The exact mean and variance of a network's outputs over all masks
+    (:func:`expected_output`), each ``(B, K)``."""
 
-    With :math:`z(x; m)` the logits under mask :math:`m` and :math:`P(m)` its probability, the
-    arithmetic mean is :math:`\sum_m P(m)\,\mathrm{softmax}(z(x;m))` and the normalised
-    geometric mean :math:`G_k \propto \exp\bigl(\sum_m P(m)\log\mathrm{softmax}_k(z(x;m))\bigr)
-    \propto \exp\bigl(\sum_m P(m)\,z_k(x;m)\bigr)`. When the logits are affine in the
-    dropped units (dropout only before the last linear layer), :math:`\sum_m P(m)z(x;m)` is the
-    evaluation-mode logit, so the weight-scaled pass *is* the normalised geometric mean
-    (Srivastava et al. 2014; Baldi & Sadowski 2013); through a nonlinearity it is only close.
+    mean: np.ndarray
+    variance: np.ndarray
+    count: int
+    """The number of masks enumerated."""
 
-    The masks are enumerated as batches of the network's own forward pass, ``chunk_rows`` rows
-    at a time; the network is left as it was found.
-    """
+
+def _enumerate(net, x, chunk_rows):
+    """Check ``net`` and ``x``, then yield ``(start, outputs, probabilities)`` for blocks of
+    examples: ``outputs`` ``(b, M, K)`` the raw outputs of examples ``start .. start + b``
+    under each of the ``M`` masks of positive probability, ``probabilities`` ``(M,)``."""
     if not isinstance(net, nn.Sequential):
         raise ValueError(f"net must be an optbook.nn Sequential, got {type(net).__name__}")
     if not net.dropouts:
-        raise ValueError("mask_averages needs a network with a Dropout layer")
-    if net.n_outputs < 2:
-        raise ValueError("mask_averages needs a classifier with at least 2 outputs")
+        raise ValueError("enumerating masks needs a network with a Dropout layer")
+    if isinstance(chunk_rows, bool) or not isinstance(chunk_rows, int) or chunk_rows < 1:
+        raise ValueError(f"chunk_rows must be an integer >= 1, got {chunk_rows!r}")
     widths = _dropout_widths(net)
     total = sum(widths)
     if total > MAX_UNITS:
@@ -272,9 +272,6 @@ def mask_averages(net: nn.Sequential, x, *, chunk_rows: int = 1 << 16) -> MaskAv
     all_masks, probabilities = all_masks[support], probabilities[support]
     count = all_masks.shape[0]
     per_chunk = max(1, chunk_rows // count)
-    classes = net.n_outputs
-    arithmetic = np.empty((x.shape[0], classes))
-    geometric = np.empty((x.shape[0], classes))
     offsets = np.cumsum([0, *widths])
     for start in range(0, x.shape[0], per_chunk):
         block = x[start:start + per_chunk]
@@ -282,21 +279,91 @@ def mask_averages(net: nn.Sequential, x, *, chunk_rows: int = 1 << 16) -> MaskAv
         uniforms = [np.tile(1.0 - all_masks[:, lo:hi], (block.shape[0], 1))
                     for lo, hi in zip(offsets[:-1], offsets[1:], strict=True)]
         with _fixed_masks(net, uniforms):
-            logits = net.forward_unchecked(rows, False).astype(np.float64)
-        logits = logits.reshape(block.shape[0], count, classes)
+            outputs = net.forward_unchecked(rows, False).astype(np.float64)
+        yield start, outputs.reshape(block.shape[0], count, -1), probabilities
+
+
+def expected_output(net: nn.Sequential, x, *, chunk_rows: int = 1 << 16) -> OutputMoments:
+    r"""The mean :math:`\sum_m P(m)\,f(x; m)` and variance of ``net``'s raw outputs over
+    **all** masks of its dropout layers (at most ``MAX_UNITS`` dropped units in all; every
+    layer else in evaluation mode). Where the outputs are affine in the dropped units, the mean
+    is the evaluation-mode output exactly (the masks are independent with mean :math:`p`, and
+    inverted dropout divides by :math:`p`); after a nonlinearity it is not. The network is
+    left as it was found."""
+    mean = variance = None
+    count = 0
+    for start, outputs, probabilities in _enumerate(net, x, chunk_rows):
+        if mean is None:
+            rows = net.check_inputs(x).shape[0]
+            mean = np.empty((rows, outputs.shape[2]))
+            variance = np.empty_like(mean)
+            count = probabilities.size
+        block_mean = np.einsum("m,bmk->bk", probabilities, outputs)
+        mean[start:start + outputs.shape[0]] = block_mean
+        variance[start:start + outputs.shape[0]] = np.einsum(
+            "m,bmk->bk", probabilities, (outputs - block_mean[:, None, :]) ** 2)
+    return OutputMoments(mean, variance, count)
+
+
+def mask_averages(net: nn.Sequential, x, *, chunk_rows: int = 1 << 16) -> MaskAverages:
+    r"""The arithmetic mean, the normalised geometric mean and the weight-scaled prediction of
+    a classifier with dropout, over **all** masks of its dropout layers (at most
+    ``MAX_UNITS`` dropped units in all; every layer else in evaluation mode).
+
+    With :math:`z(x; m)` the logits under mask :math:`m` and :math:`P(m)` its probability, the
+    arithmetic mean is :math:`\sum_m P(m)\,\mathrm{softmax}(z(x;m))` and the normalised
+    geometric mean :math:`G_k \propto \exp\bigl(\sum_m P(m)\log\mathrm{softmax}_k(z(x;m))\bigr)
+    \propto \exp\bigl(\sum_m P(m)\,z_k(x;m)\bigr)`. When the logits are affine in the
+    dropped units (dropout only before the last linear layer), :math:`\sum_m P(m)z(x;m)` is the
+    evaluation-mode logit (:func:`expected_output`), so the weight-scaled pass *is* the
+    normalised geometric mean (Srivastava et al. 2014; Baldi & Sadowski 2013); through a
+    nonlinearity it is only close.
+
+    The masks are enumerated as batches of the network's own forward pass, ``chunk_rows`` rows
+    at a time; the network is left as it was found.
+    """
+    if isinstance(net, nn.Sequential) and net.n_outputs < 2:
+        raise ValueError("mask_averages needs a classifier with at least 2 outputs")
+    arithmetic = geometric = None
+    count = 0
+    for start, logits, probabilities in _enumerate(net, x, chunk_rows):
+        if arithmetic is None:
+            rows = net.check_inputs(x).shape[0]
+            arithmetic = np.empty((rows, logits.shape[2]))
+            geometric = np.empty_like(arithmetic)
+            count = probabilities.size
         log_p = _log_softmax(logits)
-        arithmetic[start:start + block.shape[0]] = np.einsum("m,bmk->bk", probabilities,
-                                                             np.exp(log_p))
-        geometric[start:start + block.shape[0]] = _normalise_log(
-            np.einsum("m,bmk->bk", probabilities, log_p))
+        stop = start + logits.shape[0]
+        arithmetic[start:stop] = np.einsum("m,bmk->bk", probabilities, np.exp(log_p))
+        geometric[start:stop] = _normalise_log(np.einsum("m,bmk->bk", probabilities, log_p))
     weight_scaled = nn.softmax(net.predict(x))
     return MaskAverages(arithmetic, geometric, weight_scaled, int(count))
+
+
+def mean_log_loss(probabilities, labels) -> float:
+    r"""The cross-entropy :math:`-\frac1B\sum_i \log P_{i, y_i}` of predicted probabilities
+    ``(B, K)`` against integer labels ``(B,)``."""
+    p = np.asarray(probabilities, dtype=np.float64)
+    y = np.asarray(labels)
+    if p.ndim != 2 or y.shape != (p.shape[0],) or y.dtype.kind not in "iu":
+        raise ValueError("probabilities must be (B, K) and labels B integers")
+    return float(-np.mean(np.log(p[np.arange(y.size), y])))
+
+
+def accuracy(probabilities, labels) -> float:
+    """The fraction of rows of ``probabilities`` ``(B, K)`` whose largest entry is at the
+    label."""
+    p = np.asarray(probabilities)
+    y = np.asarray(labels)
+    if p.ndim != 2 or y.shape != (p.shape[0],):
+        raise ValueError("probabilities must be (B, K) and labels B integers")
+    return float(np.mean(np.argmax(p, axis=1) == y))
 
 
 def normalised_geometric_mean(members, weights=None) -> np.ndarray:
     r""":math:`G_k \propto \exp\bigl(\sum_s \omega_s \log P_{s,k}\bigr)`, normalised over the
     classes :math:`k`, of probability vectors ``members`` ``(S, ..., K)`` (the ``members`` of
-    :func:`optbook.nn.mc_dropout_predict`); ``weights`` :math:`\omega_s` default to
+    :func:`optbook.nn.instruments.mc_dropout_predict`); ``weights`` :math:`\omega_s` default to
     :math:`1/S`, else they must be >= 0 and sum to 1."""
     p = np.asarray(members, dtype=np.float64)
     if p.ndim < 2 or p.shape[0] == 0 or not np.all(np.isfinite(p)) or np.any(p <= 0.0):
@@ -424,6 +491,8 @@ class DigitsSweep(NamedTuple):
     """``(D, W)``: validation cross-entropy of the weight-scaled single pass."""
     scaled_accuracy: np.ndarray
     """``(D, W)``: its accuracy."""
+    n_train: int
+    """The number of training digits."""
     flipped: int
     """How many training labels were replaced by a wrong one."""
 
@@ -457,8 +526,8 @@ def digits_sweep(drops=(0.0, 0.2, 0.5, 0.8), widths=(16, 64, 256), *, n_train: i
     so that a network able to memorise them has something to memorise; the validation set
     keeps its true labels. Every run starts from the same ``seed``. After training, each
     network with dropout predicts the validation set ``samples`` times with fresh masks
-    (:func:`optbook.nn.mc_dropout_predict`); the curves of :class:`DigitsSweep` average the
-    first ``s`` of them.
+    (:func:`optbook.nn.instruments.mc_dropout_predict`); the curves of :class:`DigitsSweep`
+    average the first ``s`` of them.
     """
     split = data.digits(seed=0)
     if isinstance(n_train, bool) or not isinstance(n_train, int) or not (
@@ -508,4 +577,4 @@ def digits_sweep(drops=(0.0, 0.2, 0.5, 0.8), widths=(16, 64, 256), *, n_train: i
     return DigitsSweep(tuple(float(d) for d in drops), tuple(int(w) for w in widths),
                        np.arange(1, epochs + 1), train_loss, val_loss, val_accuracy, counts,
                        mc_loss, mc_geometric_loss, mc_accuracy, scaled_loss, scaled_accuracy,
-                       flipped)
+                       n_train, flipped)
