@@ -34,6 +34,8 @@ are and multiplies by :math:`p` at evaluation (:class:`optbook.nn.layers.Dropout
   explorer read it.
 
 This module uses :mod:`optbook.nn` and :mod:`optbook.data`; nothing in the library imports it.
+Its enumerations run NumPy's BLAS on one thread, as the toolkit's instruments do
+(:mod:`optbook.nn.threads`).
 """
 
 from __future__ import annotations
@@ -45,6 +47,7 @@ from typing import NamedTuple
 import numpy as np
 
 from optbook import data, nn, optimizers
+from optbook.nn.threads import one_blas_thread
 
 MODES = ("inverted", "vanilla")
 MAX_UNITS = 20
@@ -283,6 +286,7 @@ def _enumerate(net, x, chunk_rows):
         yield start, outputs.reshape(block.shape[0], count, -1), probabilities
 
 
+@one_blas_thread
 def expected_output(net: nn.Sequential, x, *, chunk_rows: int = 1 << 16) -> OutputMoments:
     r"""The mean :math:`\sum_m P(m)\,f(x; m)` and variance of ``net``'s raw outputs over
     **all** masks of its dropout layers (at most ``MAX_UNITS`` dropped units in all; every
@@ -305,6 +309,7 @@ def expected_output(net: nn.Sequential, x, *, chunk_rows: int = 1 << 16) -> Outp
     return OutputMoments(mean, variance, count)
 
 
+@one_blas_thread
 def mask_averages(net: nn.Sequential, x, *, chunk_rows: int = 1 << 16) -> MaskAverages:
     r"""The arithmetic mean, the normalised geometric mean and the weight-scaled prediction of
     a classifier with dropout, over **all** masks of its dropout layers (at most
