@@ -31,9 +31,10 @@ are and multiplies by :math:`p` at evaluation (:class:`optbook.nn.layers.Dropout
 * :func:`digits_sweep`: a small network trained on the digits at several drop probabilities
   and widths, with its training and validation curves and the Monte-Carlo, geometric and
   weight-scaled predictions of each trained network; the dropout chapter's figures and its
-  explorer read it.
+  explorer (:class:`optbook.widgets.dropout_digits.DropoutDigitsExplorer`) read it.
 
-This module uses :mod:`optbook.nn` and :mod:`optbook.data`; nothing in the library imports it.
+This module uses :mod:`optbook.nn` and :mod:`optbook.data`; of the library, only that explorer
+imports it.
 Its enumerations run NumPy's BLAS on one thread, as the toolkit's instruments do
 (:mod:`optbook.nn.threads`).
 """

@@ -17,6 +17,10 @@ image's alternative text.
 * :class:`~optbook.widgets.momentum_map.MomentumRateMap`: heavy ball's measured rate
   over the :math:`(\eta, \gamma)` plane, the stability boundary and Polyak's optimum over it,
   and the path at the chosen point.
+* :class:`~optbook.widgets.dropout_digits.DropoutDigitsExplorer`: the dropout chapter's
+  networks on the digits, trained once by :func:`optbook.dropout.digits_sweep`, one drop
+  probability and width at a time; their training curves and the validation loss of their
+  Monte-Carlo, geometric-mean and weight-scaled predictions.
 
 The drawing engine they share (layered redraws, the published image, weak callbacks) is
 :mod:`optbook.widgets.engine`. Values past a stability bound are allowed: divergence is part of
@@ -25,6 +29,7 @@ step k". Values outside a control's range raise ``ValueError`` naming the contro
 """
 
 from optbook.widgets.controls import LABEL_SLIDERS, check, hyper_spec, make_widget, spec
+from optbook.widgets.dropout_digits import DropoutDigitsExplorer
 from optbook.widgets.engine import ARTISTS, FIGURE, SCENERY, Explorer
 from optbook.widgets.momentum_map import MomentumRateMap
 from optbook.widgets.quadratic_rate import QuadraticRateExplorer
@@ -35,6 +40,7 @@ __all__ = [
     "FIGURE",
     "LABEL_SLIDERS",
     "SCENERY",
+    "DropoutDigitsExplorer",
     "Explorer",
     "MomentumRateMap",
     "QuadraticRateExplorer",
