@@ -100,6 +100,9 @@ def test_alt_text_says_what_the_setting_shows(explorer, sweep):
     assert "width 8" in text and "drop probability 0.5" in text
     assert "up to 3:" in text
     assert f"{sweep.mc_loss[1, 0, 2]:.3g}" in text
+    explorer.update(samples=1)
+    assert "one pass with fresh masks" in explorer.alt_text()
+    assert "one sampled pass" in explorer.ensemble_title.get_text()
     explorer.update(drop=0.0)
     assert "nothing to average" in explorer.alt_text()
     assert "up to" not in explorer.alt_text()

@@ -14,8 +14,8 @@ from optbook.widgets.engine import ARTISTS, Explorer, number
 
 class DropoutDigitsExplorer(Explorer):
     r"""The runs of :func:`optbook.dropout.digits_sweep` (the network
-    :math:`64 \to w \to w \to 10` trained by Adam on 300 digits with about a third of their
-    labels replaced, dropout after each hidden layer), one run at a time.
+    :math:`64 \to w \to w \to 10`, dropout after each hidden layer, trained by Adam on digits
+    some of whose labels were replaced by wrong ones), one run at a time.
 
     Left: the chosen run's cross-entropy against the epoch, on the training set (the labels
     it was trained on) and on the validation set (true labels), both evaluated without
@@ -35,8 +35,10 @@ class DropoutDigitsExplorer(Explorer):
     ``p``; one of the sweep's), ``width`` (one of the sweep's widths) and ``samples``
     (:math:`S`, one of :attr:`SAMPLE_STOPS` up to the sweep's number of samples).
     Attributes: ``fig``, ``sweep``, ``train_line``, ``val_line``, ``plain_train_line``,
-    ``plain_val_line``, ``mc_line``, ``geometric_line``, ``scaled_line``, ``samples_marker``,
-    ``note``.
+    ``plain_val_line`` (empty when the run is the one without dropout), ``mc_line``,
+    ``geometric_line``, ``samples_marker`` (empty without dropout), ``scaled_line``,
+    ``curves_title`` (the validation loss's last and lowest values), ``ensemble_title`` (the
+    validation accuracies), ``title`` (the width and drop probability).
     """
 
     SAMPLE_STOPS = (1, 3, 10, 100)
@@ -162,8 +164,9 @@ class DropoutDigitsExplorer(Explorer):
             self.mc_line.set_data(s, sweep.mc_loss[i, j, :count])
             self.geometric_line.set_data(s, sweep.mc_geometric_loss[i, j, :count])
             self.samples_marker.set_data([count], [sweep.mc_loss[i, j, count - 1]])
-            self.ensemble_title.set_text(f"{accuracy}mean of {count} passes "
-                                         f"{sweep.mc_accuracy[i, j, count - 1]:.3f}")
+            passes = "one sampled pass" if count == 1 else f"mean of {count} passes"
+            self.ensemble_title.set_text(
+                f"{accuracy}{passes} {sweep.mc_accuracy[i, j, count - 1]:.3f}")
         drop = sweep.drops[i]
         self.title.set_text(f"width {sweep.widths[j]}, drop probability {drop:g} "
                             f"(keep {1 - drop:g})")
@@ -193,6 +196,11 @@ class DropoutDigitsExplorer(Explorer):
         if np.isnan(sweep.mc_loss[i, j, 0]):
             return text + "; without dropout every pass is the same, so there is nothing to "\
                           "average."
+        if count == 1:
+            return text + (
+                f", and that of one pass with fresh masks, {number(sweep.mc_loss[i, j, 0])} "
+                f"(accuracy {number(sweep.mc_accuracy[i, j, 0])})."
+            )
         return text + (
             f", against the number of Monte-Carlo passes averaged, up to {count}: the "
             f"arithmetic mean of one pass has {number(sweep.mc_loss[i, j, 0])}, of {count} "
