@@ -20,6 +20,10 @@ image's alternative text.
 * :class:`~optbook.widgets.depth_variance.DepthVarianceExplorer`: the mean squares of the
   signal and of the gradient through a deep network, layer by layer, measured in one network
   over the mean-field prediction, for a choice of activation, width, depth and weight scale.
+* :class:`~optbook.widgets.dropout_digits.DropoutDigitsExplorer`: the dropout chapter's
+  networks on the digits, trained once by :func:`optbook.dropout.digits_sweep`, one drop
+  probability and width at a time; their training curves and the validation loss of their
+  Monte-Carlo, geometric-mean and weight-scaled predictions.
 
 The drawing engine they share (layered redraws, the published image, weak callbacks) is
 :mod:`optbook.widgets.engine`. Values past a stability bound are allowed: divergence is part of
@@ -29,6 +33,7 @@ step k". Values outside a control's range raise ``ValueError`` naming the contro
 
 from optbook.widgets.controls import LABEL_SLIDERS, check, hyper_spec, make_widget, spec
 from optbook.widgets.depth_variance import DepthVarianceExplorer
+from optbook.widgets.dropout_digits import DropoutDigitsExplorer
 from optbook.widgets.engine import ARTISTS, FIGURE, SCENERY, Explorer
 from optbook.widgets.momentum_map import MomentumRateMap
 from optbook.widgets.quadratic_rate import QuadraticRateExplorer
@@ -40,6 +45,7 @@ __all__ = [
     "LABEL_SLIDERS",
     "SCENERY",
     "DepthVarianceExplorer",
+    "DropoutDigitsExplorer",
     "Explorer",
     "MomentumRateMap",
     "QuadraticRateExplorer",
