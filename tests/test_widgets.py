@@ -430,6 +430,7 @@ LANDSCAPES = {
     "plane": lambda: landscapes.plane([0.3, -0.2]),
     "plateau": landscapes.plateau,
     "regression_ravine": lambda: landscapes.regression_ravine(1, standardize=True),
+    "cliff": landscapes.cliff,
 }
 
 
