@@ -81,3 +81,20 @@ def test_hessian_index_counts_negative_directions():
     assert critical.hessian_index(np.diag([-1e-12, 1.0])) == 0
     with pytest.raises(ValueError, match="square"):
         critical.hessian_index(np.ones((2, 3)))
+
+
+def test_stationary_points_of_the_two_minima_function():
+    land = landscapes.two_minima()
+    for seed, index in (([-1.0, 0.0], 0), ([1.0, 0.0], 0), ([0.1, 0.0], 1)):
+        s = critical.stationary_point(land, seed)
+        assert s.index == index and np.linalg.norm(land.grad(s.point)) < 1e-10
+    barrier = critical.stationary_point(land, [0.1, 0.0]).point
+    # on the x axis between the wells f is largest at the barrier (checked on a fine grid)
+    xs = np.linspace(land.minimizers[0][0], land.minimizers[1][0], 20001)
+    values = [land.value([x, 0.0]) for x in xs]
+    assert abs(xs[int(np.argmax(values))] - barrier[0]) < 2e-4
+    s = critical.stationary_point(landscapes.saddle(), [0.3, -0.2])
+    np.testing.assert_allclose(s.point, [0.0, 0.0], atol=1e-15)
+    assert s.index == 1 and s.value == 0.0
+    with pytest.raises(RuntimeError, match="critical point"):
+        critical.stationary_point(landscapes.saddle(), [0.3, -0.2], iterations=1, tol=-1.0)

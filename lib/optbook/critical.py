@@ -23,6 +23,9 @@ index of a Hessian.
   as :math:`x_{t,2} = (1 + 2\eta)^t y_0`, so it first reaches :math:`r` after
   :math:`\lceil \ln(r/y_0)/\ln(1+2\eta)\rceil` steps. :func:`first_exit` measures it on a
   trajectory.
+* :func:`stationary_point` finds the critical point of a 2-D landscape near a seed by Newton's
+  method on the gradient, :math:`x \leftarrow x - H(x)^{-1}\nabla f(x)`, which converges to
+  saddles as readily as to minima, and reports its index.
 * :func:`hessian_index` counts the negative eigenvalues of a symmetric matrix (the index of a
   critical point: 0 at a minimum), with a tolerance for the rounding of a Hessian measured by
   finite differences.
@@ -132,3 +135,26 @@ def hessian_index(hessian, tol: float = 1e-6) -> int:
     lam = np.linalg.eigvalsh(0.5 * (h + h.T))
     scale = np.abs(lam).max() if lam.size else 0.0
     return int(np.count_nonzero(lam < -tol * scale))
+
+
+class Stationary(NamedTuple):
+    """A critical point: where, the value there, the Hessian's eigenvalues and the index."""
+
+    point: np.ndarray
+    value: float
+    eigenvalues: np.ndarray
+    index: int
+
+
+def stationary_point(landscape, seed, iterations: int = 50, tol: float = 1e-10) -> Stationary:
+    r"""Newton's method on :math:`\nabla f = 0` from ``seed`` (``iterations`` steps), for a
+    landscape with a closed-form Hessian. Raises ``RuntimeError`` unless
+    :math:`\|\nabla f\|` ends below ``tol``."""
+    iterations = _count("iterations", iterations, 1)
+    x = np.array(seed, dtype=np.float64)
+    for _ in range(iterations):
+        x = x - np.linalg.solve(landscape.hessian(x), landscape.grad(x))
+    if not np.linalg.norm(landscape.grad(x)) < tol:
+        raise RuntimeError(f"Newton's method from {list(seed)} did not reach a critical point")
+    lam = np.linalg.eigvalsh(landscape.hessian(x))
+    return Stationary(x, landscape.value(x), lam, hessian_index(np.diag(lam)))
