@@ -36,7 +36,8 @@ class CliffClippingExplorer(Explorer):
 
     STEPS = 60
     START_Y = 1.5
-    #: The controls' settings: mode options; lr, threshold (log) and start (linear) grids.
+    #: The settings of each control (the mode's options; the grids of lr and threshold, on a
+    #: log scale, and of start).
     SETTINGS = {"mode": ("none", "value", "norm"), "lr": (0.1, 0.2), "threshold": (1.0, 10.0),
                 "start": (2.5, 3.0, 3.5, 4.0)}
     WINDOW = ((-4.0, 4.0), (-3.0, 3.0))
