@@ -608,6 +608,8 @@ def test_cliff_explorer_clipping_tames_the_throw(cliff_explorer):
     e.update(mode="none", lr=0.1, threshold=1.0, start=3.0)
     assert e.left_window and e.farthest[0] < -8
     assert "thrown out of the window" in e.alt_text()
+    e.fig.canvas.draw()
+    assert plotting.low_contrast_texts(e.fig) == []  # the "thrown to" note included
     thrown = e.steps_taken.max()
     for mode in ("value", "norm"):
         e.update(mode=mode)

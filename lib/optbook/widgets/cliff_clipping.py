@@ -98,8 +98,8 @@ class CliffClippingExplorer(Explorer):
         self.escape_arrow = ax.annotate(
             "", xy=(0, 0), xytext=(0, 0), zorder=5,
             arrowprops={"arrowstyle": "->", "color": p["vermillion"], "lw": 1.6})
-        self.escape_text = ax.text(0, 0, "", color=p["vermillion"], ha="left", va="bottom",
-                                   fontsize=plotting.FONT["note"], zorder=5)
+        self.escape_text = ax.text(0, 0, "", color=plotting.TEXT_COLOR["vermillion"], ha="left",
+                                   va="bottom", fontsize=plotting.FONT["note"], zorder=5)
         plotting.label(ax, "$x_1$", "$x_2$")
         ax = self.ax_steps
         (self.step_line,) = ax.plot([], [], "-o", color=p["vermillion"], markersize=2.5, lw=1.3)
