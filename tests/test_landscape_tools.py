@@ -9,7 +9,7 @@ import math
 import numpy as np
 import pytest
 
-from optbook import clipping, convexity, nn, optimizers, run
+from optbook import clipping, convexity, landscapes, nn, optimizers, run
 
 
 def test_jensen_sides_for_convex_and_concave_functions():
@@ -124,3 +124,29 @@ def test_unit_statistics_count_dead_units_directly():
     dead = np.mean(np.all(z <= 0, axis=0))
     assert dead >= 0.5
     assert nn.unit_statistics(net, x)["relu1"]["dead"] == pytest.approx(dead)
+
+
+@pytest.mark.parametrize("mode", ["value", "norm"])
+def test_descend_gives_the_clipped_runs_iterates(mode):
+    cliff = landscapes.cliff()
+    ours = clipping.descend(cliff, cliff.start, 0.1, 40, lambda g: clipping.clip(g, mode, 1.0))
+    theirs = run.trajectory(cliff, optimizers.gd(0.1), cliff.start, 40, clip=(mode, 1.0))
+    np.testing.assert_allclose(ours, theirs.positions, rtol=1e-12, atol=1e-14)
+
+
+def test_one_sided_rule_fails_on_the_mirrored_cliff():
+    # The face of the cliff with its shelf on the left pushes towards -x1: the one-sided rule
+    # lets that component through, and the iterate is thrown as without any clipping.
+    left = landscapes.cliff(edge=-1.0)
+    none = clipping.descend(left, left.start, 0.1, 30, lambda g: g)
+    one_sided = clipping.descend(left, left.start, 0.1, 30, lambda g: clipping.one_sided(g, 1.0))
+    by_value = clipping.descend(left, left.start, 0.1, 30,
+                                lambda g: clipping.clip(g, "value", 1.0))
+    assert none[:, 0].max() > 8.0 and one_sided[:, 0].max() > 4.0
+    assert np.abs(np.diff(by_value, axis=0)).max() <= 0.1 + 1e-15
+    # on the original cliff the same rule caps the face's (positive) push
+    right = landscapes.cliff()
+    capped = clipping.descend(right, right.start, 0.1, 30, lambda g: clipping.one_sided(g, 1.0))
+    assert capped[:, 0].min() > -0.5
+    with pytest.raises(ValueError, match="steps"):
+        clipping.descend(right, right.start, 0.1, 0, lambda g: g)

@@ -80,6 +80,10 @@ CASES = {
         lambda: L.cliff(height=3.0, steepness=2.0, edge=0.5),
         lambda p: 0.5 * (p[0] ** 2 + p[1] ** 2) + 3 * _sig(2 * (p[0] - 0.5)),
     ),
+    "cliff_left": (
+        lambda: L.cliff(edge=-1.0),
+        lambda p: 0.5 * (p[0] ** 2 + p[1] ** 2) + 20 * _sig(-20 * (p[0] + 1)),
+    ),
 }
 for _table in (1, 2):
     for _std in (False, True):
@@ -334,9 +338,24 @@ def test_cliff_face_slope_minimiser_and_catapult():
 
 
 @pytest.mark.parametrize("name", ["height", "steepness", "edge"])
-def test_cliff_refuses_non_positive_parameters(name):
+def test_cliff_refuses_bad_parameters(name):
     with pytest.raises(ValueError, match=name):
         L.cliff(**{name: 0.0})
+    if name != "edge":
+        with pytest.raises(ValueError, match=name):
+            L.cliff(**{name: -1.0})
+
+
+def test_cliff_with_a_negative_edge_is_the_mirror_image():
+    right, left = L.cliff(), L.cliff(edge=-1.0)
+    mirror = np.array([-1.0, 1.0])
+    for p in np.random.default_rng(5).uniform(-4, 4, size=(20, 2)):
+        assert left.value(p) == pytest.approx(right.value(p * mirror), rel=1e-14)
+        np.testing.assert_allclose(left.grad(p), right.grad(p * mirror) * mirror, rtol=1e-13)
+        np.testing.assert_allclose(left.hessian(p), right.hessian(p * mirror), rtol=1e-12,
+                                   atol=1e-12)
+    np.testing.assert_allclose(left.minimizers[0], right.minimizers[0] * mirror, rtol=1e-12)
+    np.testing.assert_array_equal(left.start, right.start * mirror)
 
 
 def test_landscape_is_read_only():

@@ -7,6 +7,10 @@ comparisons; the runs clip through ``clip=("value", c)`` or ``("norm", c)`` of
   (Pascanu, Mikolov & Bengio 2013);
 * the one-sided rule :math:`g_i \mapsto \min(g_i, c)` as some lecture notes write it
   (:func:`one_sided`), which leaves every large negative component unchanged.
+
+:func:`descend` runs gradient descent with any such rule applied to each gradient, a plain
+NumPy loop for rules the compiled runs do not offer (the one-sided rule); with clipping by value
+or by norm it gives the iterates of :func:`optbook.run.trajectory` (tested).
 """
 
 from __future__ import annotations
@@ -58,3 +62,23 @@ def turn_angle(g, clipped) -> float:
     g, clipped = _gradient(g), _gradient(clipped)
     cos = float(g @ clipped) / (np.linalg.norm(g) * np.linalg.norm(clipped))
     return math.degrees(math.acos(min(1.0, max(-1.0, cos))))
+
+
+def descend(landscape, x0, lr: float, steps: int, rule) -> np.ndarray:
+    r"""The iterates :math:`x_{t+1} = x_t - \eta\, r(\nabla f(x_t))` of gradient descent on
+    ``landscape`` from ``x0`` with the gradient rule ``rule`` (a function of the gradient
+    vector, e.g. ``lambda g: one_sided(g, 1.0)``), as a ``(steps + 1, dim)`` array. A
+    non-finite iterate ends the run early (the array then stops at it)."""
+    lr = float(lr)
+    if not (math.isfinite(lr) and lr > 0):
+        raise ValueError(f"lr must be a finite number > 0, got {lr!r}")
+    if isinstance(steps, bool) or not isinstance(steps, int | np.integer) or steps < 1:
+        raise ValueError(f"steps must be an integer >= 1, got {steps!r}")
+    x = np.array(x0, dtype=np.float64)
+    out = [x.copy()]
+    for _ in range(int(steps)):
+        x = x - lr * np.asarray(rule(landscape.grad(x)), dtype=np.float64)
+        out.append(x.copy())
+        if not np.all(np.isfinite(x)):
+            break
+    return np.array(out)

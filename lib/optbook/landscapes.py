@@ -36,7 +36,7 @@ saddle                 3     ``[]``
 plateau                4     ``[N, u_1..u_N, t_1..t_N]`` (inputs u, targets t)
 plane                  5     ``[s_1..s_n]`` (the slope)
 a reader's own         6     ``[]`` (the functions are :attr:`Landscape.objective`)
-cliff                  7     ``[h, k, c]`` (height, steepness, position of the step)
+cliff                  7     ``[h, k_c, c]`` (height, signed steepness, the edge)
 =====================  ====  ===========================================================
 
 A reader's own objective
@@ -704,32 +704,37 @@ def regression_ravine(table=1, standardize=False) -> Landscape:
 def cliff(height=20.0, steepness=20.0, edge=1.0) -> Landscape:
     r"""A bowl with a cliff: a smooth step of height :math:`h` across the line :math:`x = c`,
 
-    .. math:: f(x, y) = \tfrac12 (x^2 + y^2) + h\,\sigma\big(k (x - c)\big),
-       \qquad \sigma(z) = \frac{1}{1+e^{-z}} .
+    .. math:: f(x, y) = \tfrac12 (x^2 + y^2) + h\,\sigma\big(k_c (x - c)\big),
+       \qquad \sigma(z) = \frac{1}{1+e^{-z}}, \qquad k_c = k\,\mathrm{sign}(c),
 
-    For :math:`x > c` the iterate walks on a shelf :math:`h` above the bowl; across the edge
-    the ground drops by :math:`h` within a few multiples of :math:`1/k`, where the slope
-    reaches :math:`hk/4 + c` (the step's own slope :math:`hk\,\sigma'`, at most
-    :math:`hk/4`, plus the bowl's). A gradient step that lands on that face is thrown far
-    past the minimum: the cliffs of recurrent networks that motivate gradient clipping
-    (Pascanu, Mikolov & Bengio 2013; Goodfellow, Bengio & Courville 2016, section 8.2.4).
-    ``height`` :math:`h > 0`, ``steepness`` :math:`k > 0`, ``edge`` :math:`c > 0` (so the
-    bowl's bottom lies below the cliff). The one minimiser lies just left of 0, where the
-    step's tail still pulls (:math:`x^* \approx -hk\,e^{-kc}`); it is found by Newton's method
-    from 0. Defaults :math:`h = 20`, :math:`k = 20`, :math:`c = 1`: a face of slope up to 101
-    against the bowl's 3 or so. Start :math:`(3, 1.5)` on the shelf, from which gradient
-    descent with :math:`\eta = 0.1` lands on the face and is thrown to :math:`x \approx -8.6`;
-    window :math:`[-4, 4] \times [-3, 3]`.
+    so the shelf, :math:`h` above the bowl, lies on the far side of the edge from the bowl's
+    bottom (right of :math:`c` for :math:`c > 0`, left of it for :math:`c < 0`: the mirror
+    image). Across the edge the ground drops by :math:`h` within a few multiples of
+    :math:`1/k`, where the slope reaches :math:`hk/4 + |c|` (the step's own slope
+    :math:`hk\,\sigma'`, at most :math:`hk/4`, plus the bowl's). A gradient step that lands on
+    that face is thrown far past the minimum: the cliffs of recurrent networks that motivate
+    gradient clipping (Pascanu, Mikolov & Bengio 2013; Goodfellow, Bengio & Courville 2016,
+    section 8.2.4). ``height`` :math:`h > 0`, ``steepness`` :math:`k > 0`, ``edge``
+    :math:`c \ne 0`. The one minimiser lies just off 0 towards the bowl's side, where the
+    step's tail still pulls (:math:`|x^*| \approx hk\,e^{-k|c|}`); it is found by Newton's
+    method from 0. Defaults :math:`h = 20`, :math:`k = 20`, :math:`c = 1`: a face of slope up
+    to 101 against the bowl's 3 or so. Start :math:`(3\,\mathrm{sign}(c), 1.5)` on the shelf,
+    from which gradient descent with :math:`\eta = 0.1` lands on the face and is thrown to
+    :math:`|x| \approx 8.6`; window :math:`[-4, 4] \times [-3, 3]`.
     """
     height = _finite("height", height)
     steepness = _finite("steepness", steepness)
     edge = _finite("edge", edge)
-    for name, value in (("height", height), ("steepness", steepness), ("edge", edge)):
+    for name, value in (("height", height), ("steepness", steepness)):
         if value <= 0:
             raise ValueError(f"{name} must be > 0, got {value}")
-    params = _readonly([height, steepness, edge])
+    if edge == 0:
+        raise ValueError(f"edge must be non-zero (the bowl's bottom off the edge), got {edge}")
+    side = math.copysign(1.0, edge)
+    params = _readonly([height, side * steepness, edge])
     minimizer = _newton_polish(CLIFF, params, [0.0, 0.0])
     g = np.empty(2)
+    direction = "" if side > 0 else "-"
     return Landscape(
         name="cliff",
         code=CLIFF,
@@ -739,8 +744,8 @@ def cliff(height=20.0, steepness=20.0, edge=1.0) -> Landscape:
         min_value=float(value_and_grad(CLIFF, params, minimizer, g)),
         window=((-4.0, 4.0), (-3.0, 3.0)),
         latex=rf"f(x, y) = \frac{{1}}{{2}}(x^2 + y^2) + {height:g}\,"
-              rf"\sigma({steepness:g}\,(x - {edge:g}))",
-        start=_readonly([3.0, 1.5]),
+              rf"\sigma({direction}{steepness:g}\,(x - {edge:g}))",
+        start=_readonly([3.0 * side, 1.5]),
     )
 
 
