@@ -24,6 +24,7 @@ LANDSCAPES = (
     landscapes.saddle(),
     landscapes.plateau(),
     landscapes.plane([1.0, 0.5]),
+    landscapes.cliff(),
 )
 """One landscape per built-in landscape code."""
 

@@ -14,6 +14,9 @@ image's alternative text.
 * :class:`~optbook.widgets.quadratic_rate.QuadraticRateExplorer`: gradient descent on
   a quadratic of condition number :math:`\kappa`; the contraction :math:`|1-\eta\lambda_i|` per
   direction against :math:`\eta`, and the measured rate of a run.
+* :class:`~optbook.widgets.cliff_clipping.CliffClippingExplorer`: gradient descent on the
+  cliff landscape with its gradient clipped by value, by norm or not at all; the path and the
+  step lengths (every control takes a few values: 48 combinations for the static book).
 * :class:`~optbook.widgets.momentum_map.MomentumRateMap`: heavy ball's measured rate
   over the :math:`(\eta, \gamma)` plane, the stability boundary and Polyak's optimum over it,
   and the path at the chosen point.
@@ -31,6 +34,7 @@ the lesson. A run that diverges is drawn up to its last finite iterate and label
 step k". Values outside a control's range raise ``ValueError`` naming the control and the range.
 """
 
+from optbook.widgets.cliff_clipping import CliffClippingExplorer
 from optbook.widgets.controls import LABEL_SLIDERS, check, hyper_spec, make_widget, spec
 from optbook.widgets.depth_variance import DepthVarianceExplorer
 from optbook.widgets.dropout_digits import DropoutDigitsExplorer
@@ -41,6 +45,7 @@ from optbook.widgets.trajectory import TrajectoryExplorer
 
 __all__ = [
     "ARTISTS",
+    "CliffClippingExplorer",
     "FIGURE",
     "LABEL_SLIDERS",
     "SCENERY",
