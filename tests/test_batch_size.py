@@ -118,3 +118,11 @@ def test_fastest_rate_is_the_minimum_over_uncapped_runs():
 def test_bad_arguments_raise_value_error(call, message):
     with pytest.raises(ValueError, match=message):
         call()
+
+
+def test_time_per_step_measures_every_size_and_leaves_the_network_almost_unchanged():
+    net = _net()
+    before = net.params.copy()
+    times = batch_size.time_per_step(net, "cross_entropy", (X, Y), [1, 120], calls=3, repeats=2)
+    assert times.shape == (2,) and np.all(times > 0)
+    np.testing.assert_allclose(net.params, before, atol=1e-9)

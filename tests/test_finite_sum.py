@@ -112,11 +112,14 @@ def test_batch_sampler_shuffle_covers_each_epoch_once():
 def test_minibatch_deviations_against_a_direct_computation():
     values = np.random.default_rng(0).standard_normal((12, 5))
     for sampling in finite_sum.SAMPLINGS:
-        deviations = finite_sum.minibatch_deviations(values, 5, sampling, 50, seed=9)
-        indices, offsets = finite_sum.BatchSampler(12, 5, sampling, seed=9).take(50)
-        direct = [np.sum((values[indices[a:b]].mean(axis=0) - values.mean(axis=0)) ** 2)
-                  for a, b in zip(offsets[:-1], offsets[1:], strict=True)]
-        np.testing.assert_allclose(deviations, direct, rtol=1e-10, atol=1e-14)
+        deviations = finite_sum.minibatch_deviations(values, [5, 12], sampling, 50, seed=9)
+        assert deviations.shape == (2, 50)
+        for k, size in enumerate([5, 12]):
+            sampler = finite_sum.BatchSampler(12, size, sampling, seed=(9, k))
+            indices, offsets = sampler.take(50)
+            direct = [np.sum((values[indices[a:b]].mean(axis=0) - values.mean(axis=0)) ** 2)
+                      for a, b in zip(offsets[:-1], offsets[1:], strict=True)]
+            np.testing.assert_allclose(deviations[k], direct, rtol=1e-10, atol=1e-13)
 
 
 def _sgd_transcription(problem, x0, lrs, indices, offsets):
@@ -217,3 +220,15 @@ def test_sampler_count_of_subsets_matches_enumeration():
     seen = {tuple(sorted(b)) for b in indices.reshape(-1, s)}
     assert seen == set(itertools.combinations(range(n), s))
     assert math.comb(n, s) == len(seen)
+
+
+@pytest.mark.parametrize(("n", "s"), [(40, 3), (12, 6)])  # rejection and sorted keys
+def test_subsets_include_each_example_with_probability_s_over_n(n, s):
+    indices, _ = finite_sum.BatchSampler(n, s, "subset", seed=6).take(40_000)
+    batches = indices.reshape(-1, s)
+    assert all(len(set(b)) == s for b in batches[:2000])
+    np.testing.assert_allclose(np.bincount(indices, minlength=n) / len(batches), s / n,
+                               rtol=0.05)
+    # pairs are included with probability s (s - 1) / (n (n - 1)), as for a uniform subset
+    both = np.mean([(0 in b) and (1 in b) for b in batches])
+    assert both == pytest.approx(s * (s - 1) / (n * (n - 1)), rel=0.15)

@@ -179,3 +179,18 @@ def test_reshuffled_runs_match_the_reshuffled_theory():
 def test_bad_arguments_raise_value_error(call, message):
     with pytest.raises(ValueError, match=message):
         call()
+
+
+def test_mean_square_limit_is_2_over_lambda_max_for_additive_noise():
+    problem = finite_sum.noisy_quadratic([0.5, 4.0], 64, 1.0, seed=2)
+    assert noise_ball.mean_square_limit(problem, 4) == pytest.approx(0.5, rel=1e-9)
+
+
+def test_mean_square_limit_separates_bounded_from_growing_second_moments():
+    problem = _tiny_least_squares()
+    limit = noise_ball.mean_square_limit(problem, 1)
+    assert limit < 2.0 / problem.eigenvalues[-1]
+    below = noise_ball.moments(problem, [1.0, 1.0], np.full(4000, 0.97 * limit), 1).excess
+    above = noise_ball.moments(problem, [1.0, 1.0], np.full(4000, 1.03 * limit), 1).excess
+    assert below[-1] < 2 * below[2000]  # settled
+    assert above[-1] > 10 * above[2000]  # growing geometrically

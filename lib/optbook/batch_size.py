@@ -22,6 +22,7 @@ the steps, and above it mostly doubles the examples.
 from __future__ import annotations
 
 import math
+import time
 from typing import NamedTuple
 
 import numpy as np
@@ -194,3 +195,29 @@ def fastest_rate(make_net, loss, data, batch_size: int, lrs, target: float, *,
     if best is None:
         return Fastest(None, None, None, tried)
     return best._replace(tried=tried)
+
+
+@one_blas_thread
+def time_per_step(net: Sequential, loss, data, batch_sizes, *, calls: int = 20,
+                  repeats: int = 5) -> np.ndarray:
+    """Wall-clock seconds of one gradient evaluation and SGD step on a batch of each size in
+    ``batch_sizes``, the best of ``repeats`` rounds of ``calls`` steps (the first rows of
+    ``data``; the network's parameters move by a negligible rate, 1e-12). A measurement of
+    the machine it runs on, not a deterministic result."""
+    x, targets, loss = _check_net(net).check_data(*data, loss)
+    calls = _count("calls", calls, 1)
+    repeats = _count("repeats", repeats, 1)
+    stepper = Stepper(optimizers.gd(1e-12), net.size, net.dtype)
+    out = []
+    for size in batch_sizes:
+        s = _count("batch size", size, 1, x.shape[0])
+        xb, tb = x[:s], targets[:s]
+        best = math.inf
+        for _ in range(repeats):
+            start = time.perf_counter()
+            for _ in range(calls):
+                net.loss_and_grad_unchecked(xb, tb, loss, 0.0, True)
+                stepper.step(net.params, net.grads, 1e-12)
+            best = min(best, (time.perf_counter() - start) / calls)
+        out.append(best)
+    return np.array(out)

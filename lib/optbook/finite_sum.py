@@ -239,8 +239,9 @@ class BatchSampler:
 
     :meth:`take` returns the next batches. The stream does not depend on how the calls split
     it: ``"replacement"`` and ``"subset"`` refill a buffer of whole steps, ``"shuffle"`` draws
-    one permutation per epoch. With ``"subset"`` a batch is the ``batch_size`` smallest of
-    ``n`` uniform keys (a uniformly random subset).
+    one permutation per epoch. With ``"subset"`` a batch is drawn by rejection when
+    :math:`S(S-1) < N` (independent draws, redrawn while they repeat an index), else as the
+    ``batch_size`` smallest of ``n`` uniform keys; both give a uniformly random subset.
     """
 
     def __init__(self, n: int, batch_size: int, sampling: str = "replacement", seed=0):
@@ -261,10 +262,24 @@ class BatchSampler:
             self._rows = self.rng.integers(0, self.n, size=(rows, self.batch_size))
         elif self.batch_size == self.n:
             self._rows = np.broadcast_to(np.arange(self.n), (rows, self.n))
+        elif self.batch_size * (self.batch_size - 1) < self.n:
+            self._rows = self._distinct_rows(rows)
         else:
             keys = self.rng.random((rows, self.n))
             self._rows = np.argpartition(keys, self.batch_size - 1, axis=1)[:, :self.batch_size]
         self._row = 0
+
+    def _distinct_rows(self, rows):
+        """Rows of distinct indices by rejection: independent uniform draws, with every row
+        that repeats an index drawn again (a uniformly random ordered sample without
+        replacement). Used when :math:`S(S-1) < N`, where fewer than half the rows repeat."""
+        out = self.rng.integers(0, self.n, size=(rows, self.batch_size))
+        redo = np.arange(rows)
+        while redo.size:
+            ordered = np.sort(out[redo], axis=1)
+            redo = redo[np.any(ordered[:, 1:] == ordered[:, :-1], axis=1)]
+            out[redo] = self.rng.integers(0, self.n, size=(redo.size, self.batch_size))
+        return out
 
     def _take_rows(self, steps):
         sizes = [np.full(steps, self.batch_size)]
@@ -306,28 +321,33 @@ class BatchSampler:
         return indices.astype(np.int64, copy=False), offsets
 
 
-def minibatch_deviations(values, batch_size: int, sampling: str, draws: int, *,
+def minibatch_deviations(values, batch_sizes, sampling: str, draws: int, *,
                          seed=0) -> np.ndarray:
     r"""Squared distances :math:`\|\bar v_B - \bar v\|^2` between the mean of a mini-batch and
     the mean of all ``values`` ``(N, P)`` (per-example gradients, say), for ``draws``
-    consecutive batches of ``batch_size`` drawn by ``sampling``.
+    consecutive batches of each size in ``batch_sizes``, drawn by ``sampling``; an array
+    ``(len(batch_sizes), draws)``. The :math:`k`-th size uses the sampler seeded
+    ``(seed, k)``.
 
     Their average estimates the total variance of the mini-batch mean,
     :math:`\operatorname{tr}\operatorname{Cov}(\bar v_B)`. Computed through the Gram matrix of
-    the centred values: with :math:`m_i` the multiplicity of example :math:`i` in the batch,
-    :math:`\|\bar v_B - \bar v\|^2 = m^\top K m / |B|^2`, :math:`K = V_c V_c^\top`.
+    the centred values, once for all sizes: with :math:`m_i` the multiplicity of example
+    :math:`i` in the batch, :math:`\|\bar v_B - \bar v\|^2 = m^\top K m / |B|^2`,
+    :math:`K = V_c V_c^\top`.
     """
     values = _finite_array("values", values, 2)
     n = values.shape[0]
     draws = _count("draws", draws, 1)
+    sizes = [_count("batch size", s, 1, n) for s in np.atleast_1d(batch_sizes)]
     centred = values - values.mean(axis=0)
     gram = centred @ centred.T
-    indices, offsets = BatchSampler(n, batch_size, sampling, seed).take(draws)
-    rows = np.repeat(np.arange(draws), np.diff(offsets))
-    counts = np.zeros((draws, n))
-    np.add.at(counts, (rows, indices), 1.0)
-    sizes = np.diff(offsets).astype(np.float64)
-    return np.einsum("bi,ij,bj->b", counts, gram, counts) / sizes**2
+    out = np.empty((len(sizes), draws))
+    for k, size in enumerate(sizes):
+        indices, offsets = BatchSampler(n, size, sampling, seed=(seed, k)).take(draws)
+        rows = np.repeat(np.arange(draws), np.diff(offsets))
+        counts = np.bincount(rows * n + indices, minlength=draws * n).reshape(draws, n)
+        out[k] = np.sum((counts @ gram) * counts, axis=1) / np.diff(offsets) ** 2
+    return out
 
 
 # --------------------------------------------------------------------------- SGD

@@ -53,6 +53,7 @@ import math
 from typing import NamedTuple
 
 import numpy as np
+from numba import njit
 
 from optbook.finite_sum import QuadraticSum, check_sampling
 
@@ -220,28 +221,45 @@ def moments(problem: QuadraticSum, x0, lrs, batch_size: int = 1,
     r"""The exact :math:`\mathbb E e_t`, :math:`\mathbb E e_te_t^\top` and expected excess loss
     of SGD on ``problem`` from ``x0`` with the rates ``lrs`` (:math:`\eta_1, \dots, \eta_T`,
     each > 0), batches of ``batch_size`` drawn independently by ``sampling`` (``"replacement"``
-    or ``"subset"``), by the recursion of the module docstring."""
+    or ``"subset"``), by the recursion of the module docstring (one compiled loop)."""
     rec = _recursion(problem, batch_size, sampling)
     lrs = _positive("lrs", lrs).reshape(-1)
     x0 = np.asarray(x0, dtype=np.float64)
     if x0.shape != (problem.dim,) or not np.all(np.isfinite(x0)):
         raise ValueError(f"x0 must be {problem.dim} finite numbers, got {x0}")
     d = problem.dim
-    a = problem.mean_hessian
     steps = lrs.size
     mean = np.empty((steps + 1, d))
     second = np.empty((steps + 1, d * d))
     mean[0] = x0 - problem.minimizer
     second[0] = np.outer(mean[0], mean[0]).ravel()
-    with np.errstate(over="ignore", invalid="ignore"):
-        for t, lr in enumerate(lrs):
-            lr2 = lr * lr
-            second[t + 1] = (second[t] + lr * (rec.first @ second[t])
-                             + lr2 * (rec.second @ second[t] + rec.cross @ mean[t] + rec.source))
-            mean[t + 1] = mean[t] - lr * (a @ mean[t])
+    _moment_steps(rec.first, rec.second, rec.cross, rec.source, problem.mean_hessian, lrs, mean,
+                  second)
     second = second.reshape(steps + 1, d, d)
-    excess = 0.5 * np.einsum("ij,tji->t", a, second)
+    excess = 0.5 * np.einsum("ij,tji->t", problem.mean_hessian, second)
     return Moments(mean, second, excess)
+
+
+@njit(cache=True, error_model="numpy")
+def _moment_steps(first, second_order, cross, source, a, lrs, mean, second):
+    """Fill ``mean[1:]`` and ``second[1:]`` (vec M, row-major) by the moment recursion."""
+    d = mean.shape[1]
+    d2 = second.shape[1]
+    for t in range(lrs.size):
+        lr = lrs[t]
+        lr2 = lr * lr
+        for i in range(d2):
+            total = second[t, i] + lr2 * source[i]
+            for j in range(d2):
+                total += (lr * first[i, j] + lr2 * second_order[i, j]) * second[t, j]
+            for j in range(d):
+                total += lr2 * cross[i, j] * mean[t, j]
+            second[t + 1, i] = total
+        for i in range(d):
+            total = mean[t, i]
+            for j in range(d):
+                total -= lr * a[i, j] * mean[t, j]
+            mean[t + 1, i] = total
 
 
 def stationary_covariance(problem: QuadraticSum, lr: float, batch_size: int = 1,
@@ -270,3 +288,26 @@ def stationary_excess(problem: QuadraticSum, lr: float, batch_size: int = 1,
     if np.isinf(covariance).any():
         return math.inf
     return float(0.5 * np.trace(problem.mean_hessian @ covariance))
+
+
+def mean_square_limit(problem: QuadraticSum, batch_size: int = 1,
+                      sampling: str = "replacement", *, tol: float = 1e-10) -> float:
+    r"""The largest constant rate for which the second moments of SGD stay bounded: the
+    :math:`\eta` at which the moment recursion's map :math:`I + \eta(\text{first}) +
+    \eta^2(\text{second})` reaches spectral radius 1, found by bisection on
+    :math:`(0, 2/\lambda_{\max}]` to a relative ``tol``. It is :math:`2/\lambda_{\max}` for
+    additive noise and smaller when the examples' curvatures differ (least squares)."""
+    rec = _recursion(problem, batch_size, sampling)
+    d2 = problem.dim**2
+
+    def stable(lr):
+        step = np.eye(d2) + lr * rec.first + lr * lr * rec.second
+        return np.max(np.abs(np.linalg.eigvals(step))) < 1.0
+
+    lo, hi = 0.0, 2.0 / problem.eigenvalues[-1]
+    if stable(hi * (1 - tol)):
+        return float(hi)
+    while hi - lo > tol * hi:
+        mid = 0.5 * (lo + hi)
+        lo, hi = (mid, hi) if stable(mid) else (lo, mid)
+    return float(lo)
