@@ -61,7 +61,7 @@ def exponential_average(positions, beta: float) -> np.ndarray:
     r"""The exponential averages :math:`z_t = \beta z_{t-1} + (1-\beta)x_t`,
     :math:`z_0 = x_0`, for every :math:`t`; ``beta`` in [0, 1).
 
-    Computed in blocks of :data:`_BLOCK` steps: inside a block starting after :math:`z_{s}`,
+    Computed in blocks of 256 steps: inside a block starting after :math:`z_{s}`,
     :math:`z_{s+j} = \beta^{j} z_{s} + (1-\beta)\sum_{i=1}^{j}\beta^{j-i}x_{s+i}`, one
     matrix product per block instead of a Python step per iterate."""
     positions = _positions(positions)

@@ -175,8 +175,7 @@ class Moments(NamedTuple):
     second: np.ndarray
     r"""``(T+1, d, d)`` :math:`\mathbb E\, e_te_t^\top`."""
     excess: np.ndarray
-    r"""``(T+1,)`` :math:`\mathbb E f(x_t) - f^\star = \tfrac12\operatorname{tr}(A\,\mathbb E
-    e_te_t^\top)`."""
+    r"""``(T+1,)`` the expected excess loss, :math:`\tfrac12\operatorname{tr}(A M_t)`."""
 
 
 class _Recursion(NamedTuple):

@@ -121,7 +121,7 @@ class PlateauRun(NamedTuple):
     lr: np.ndarray
     """The rate used in each epoch."""
     train_loss: np.ndarray
-    """Mean mini-batch loss over the epoch (as :class:`optbook.nn.History` records it)."""
+    """Mean mini-batch loss over the epoch (as :class:`optbook.nn.train.History` records it)."""
     val_loss: np.ndarray
     """Validation loss at the end of each epoch (NaN without validation data)."""
     val_accuracy: np.ndarray
