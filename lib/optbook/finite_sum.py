@@ -34,7 +34,8 @@ both; only ``"shuffle"`` makes the batches of an epoch depend on each other (tog
 hold every example exactly once).
 
 :func:`sgd` runs :math:`x_{t+1} = x_t - \eta_t\, g_{B_t}(x_t)` in one compiled loop (a single
-numba kernel for every sum and sampling) and records every iterate and its excess loss
+numba kernel for every sum and sampling; about seventy times faster than one NumPy expression
+per step, ``benchmarks/bench_finite_sum.py``) and records every iterate and its excess loss
 :math:`f(x_t) - f^\star = \tfrac12 (x_t - x^\star)^\top A (x_t - x^\star)`, exact for a sum of
 quadratics, with :math:`A = \frac1N\sum_i H_i`. The rates come from a
 :class:`~optbook.schedules.Schedule`, or from a :class:`~optbook.plateau.ReduceOnPlateau` that

@@ -220,7 +220,9 @@ def moments(problem: QuadraticSum, x0, lrs, batch_size: int = 1,
     r"""The exact :math:`\mathbb E e_t`, :math:`\mathbb E e_te_t^\top` and expected excess loss
     of SGD on ``problem`` from ``x0`` with the rates ``lrs`` (:math:`\eta_1, \dots, \eta_T`,
     each > 0), batches of ``batch_size`` drawn independently by ``sampling`` (``"replacement"``
-    or ``"subset"``), by the recursion of the module docstring (one compiled loop)."""
+    or ``"subset"``), by the recursion of the module docstring, in one compiled loop (about
+    a hundred times faster than the same recursion one NumPy product at a time:
+    ``benchmarks/bench_finite_sum.py``)."""
     rec = _recursion(problem, batch_size, sampling)
     lrs = _positive("lrs", lrs).reshape(-1)
     x0 = np.asarray(x0, dtype=np.float64)
