@@ -104,6 +104,21 @@ def test_multiplicative_noise_makes_the_ball_larger_and_breaks_it_before_2_over_
     assert math.isinf(noise_ball.stationary_excess(problem, unstable, 1))
 
 
+def test_stationary_excesses_evaluate_each_rate_of_a_schedule():
+    problem = _tiny_least_squares()
+    unstable = 1.9 / problem.eigenvalues[-1]  # no stationary moments with single examples
+    lrs = np.array([[0.15, 0.05], [unstable, 0.15]])
+    floors = noise_ball.stationary_excesses(problem, lrs, 1)
+    assert floors.shape == (2, 2)
+    for lr, floor in ((0.15, floors[0, 0]), (0.05, floors[0, 1]), (0.15, floors[1, 1])):
+        # the limit of the exact moments at that constant rate
+        limit = noise_ball.moments(problem, [1.0, 1.0], np.full(6000, lr), 1).second[-1]
+        assert floor == pytest.approx(0.5 * np.trace(problem.mean_hessian @ limit), rel=1e-8)
+    assert math.isinf(floors[1, 0])
+    with pytest.raises(ValueError, match="lrs must be finite and > 0"):
+        noise_ball.stationary_excesses(problem, [0.1, 0.0], 1)
+
+
 def test_stationary_spread_of_long_runs_matches_the_theory():
     problem = finite_sum.noisy_quadratic([1.0, 10.0], 128, 1.0, seed=0)
     lr, s = 0.05, 4

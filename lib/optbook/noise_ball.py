@@ -263,6 +263,16 @@ def _moment_steps(first, second_order, cross, source, a, lrs, mean, second):
             mean[t + 1, i] = total
 
 
+def _stationary_covariance(rec, d, lr):
+    """The fixed point of the recursion ``rec`` at the constant rate ``lr`` (``inf`` where the
+    second moments are unbounded)."""
+    step = np.eye(d * d) + lr * rec.first + lr * lr * rec.second
+    if np.max(np.abs(np.linalg.eigvals(step))) >= 1.0:
+        return np.full((d, d), np.inf)
+    covariance = np.linalg.solve(-rec.first - lr * rec.second, lr * rec.source).reshape(d, d)
+    return 0.5 * (covariance + covariance.T)
+
+
 def stationary_covariance(problem: QuadraticSum, lr: float, batch_size: int = 1,
                           sampling: str = "replacement") -> np.ndarray:
     r"""The stationary :math:`\lim_t \mathbb E\, e_te_t^\top` of constant-rate SGD with
@@ -272,23 +282,30 @@ def stationary_covariance(problem: QuadraticSum, lr: float, batch_size: int = 1,
     where the second moments grow without bound (the recursion's map has spectral radius
     :math:`\ge 1`)."""
     rec = _recursion(problem, batch_size, sampling)
-    lr = float(_positive("lr", lr))
-    d = problem.dim
-    step = np.eye(d * d) + lr * rec.first + lr * lr * rec.second
-    if np.max(np.abs(np.linalg.eigvals(step))) >= 1.0:
-        return np.full((d, d), np.inf)
-    covariance = np.linalg.solve(-rec.first - lr * rec.second, lr * rec.source).reshape(d, d)
-    return 0.5 * (covariance + covariance.T)
+    return _stationary_covariance(rec, problem.dim, float(_positive("lr", lr)))
 
 
 def stationary_excess(problem: QuadraticSum, lr: float, batch_size: int = 1,
                       sampling: str = "replacement") -> float:
     r"""The stationary expected excess loss :math:`\tfrac12\operatorname{tr}(AM^\star)` of
     :func:`stationary_covariance` (``inf`` where it does not exist)."""
-    covariance = stationary_covariance(problem, lr, batch_size, sampling)
-    if np.isinf(covariance).any():
-        return math.inf
-    return float(0.5 * np.trace(problem.mean_hessian @ covariance))
+    return float(stationary_excesses(problem, [lr], batch_size, sampling)[0])
+
+
+def stationary_excesses(problem: QuadraticSum, lrs, batch_size: int = 1,
+                        sampling: str = "replacement") -> np.ndarray:
+    r""":func:`stationary_excess` at each constant rate of ``lrs`` (any shape, each > 0): the
+    floor a schedule's current rate :math:`\eta_t` would settle at. The recursion is built
+    once and each distinct rate solved once."""
+    rec = _recursion(problem, batch_size, sampling)
+    lrs = _positive("lrs", lrs)
+    distinct, where = np.unique(lrs, return_inverse=True)
+    floors = np.empty(distinct.size)
+    for k, lr in enumerate(distinct):
+        covariance = _stationary_covariance(rec, problem.dim, float(lr))
+        floors[k] = (math.inf if np.isinf(covariance).any()
+                     else 0.5 * np.trace(problem.mean_hessian @ covariance))
+    return floors[where.reshape(lrs.shape)]
 
 
 def mean_square_limit(problem: QuadraticSum, batch_size: int = 1,
