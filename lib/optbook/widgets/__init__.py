@@ -17,6 +17,9 @@ image's alternative text.
 * :class:`~optbook.widgets.momentum_map.MomentumRateMap`: heavy ball's measured rate
   over the :math:`(\eta, \gamma)` plane, the stability boundary and Polyak's optimum over it,
   and the path at the chosen point.
+* :class:`~optbook.widgets.noise_ball.NoiseBallExplorer`: mini-batch SGD runs on a
+  least-squares problem at a chosen rate, batch size and schedule; their spread and excess loss
+  over the exact moments and the noise floor of the current rate.
 
 The drawing engine they share (layered redraws, the published image, weak callbacks) is
 :mod:`optbook.widgets.engine`. Values past a stability bound are allowed: divergence is part of
@@ -27,6 +30,7 @@ step k". Values outside a control's range raise ``ValueError`` naming the contro
 from optbook.widgets.controls import LABEL_SLIDERS, check, hyper_spec, make_widget, spec
 from optbook.widgets.engine import ARTISTS, FIGURE, SCENERY, Explorer
 from optbook.widgets.momentum_map import MomentumRateMap
+from optbook.widgets.noise_ball import NoiseBallExplorer
 from optbook.widgets.quadratic_rate import QuadraticRateExplorer
 from optbook.widgets.trajectory import TrajectoryExplorer
 
@@ -37,6 +41,7 @@ __all__ = [
     "SCENERY",
     "Explorer",
     "MomentumRateMap",
+    "NoiseBallExplorer",
     "QuadraticRateExplorer",
     "TrajectoryExplorer",
     "check",
