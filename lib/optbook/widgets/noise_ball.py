@@ -97,18 +97,24 @@ class NoiseBallExplorer(Explorer):
     settle at (:func:`optbook.noise_ball.stationary_excesses`).
 
     Every axis is fixed, whatever the controls: each setting's figure is comparable with every
-    other. Controls: ``lr`` (log, :data:`LR_RANGE` in steps of half a decade: four settings),
-    ``batch_size`` (:data:`BATCH_SIZES`), ``schedule`` (:data:`SCHEDULE_NAMES`): 48 settings,
+    other. Controls: ``lr`` (log, :attr:`LR_RANGE` in steps of :attr:`LR_STEP`: four settings),
+    ``batch_size`` (:attr:`BATCH_SIZES`), ``schedule`` (:data:`SCHEDULE_NAMES`): 48 settings,
     each computed once and cached (``state``, a :class:`BallState`). Attributes: ``fig``,
     ``problem``, ``start``, ``state``, ``mean_square_limit`` (the largest constant rate with
     bounded second moments at the current :math:`S`), ``note``.
     """
 
+    #: The initial rate's slider: lowest and highest value.
     LR_RANGE = (10**-2.5, 0.1)
+    #: The initial rate's slider step, in log10 units (half a decade: four settings).
     LR_STEP = 0.5
+    #: The batch sizes offered.
     BATCH_SIZES = (1, 4, 16)
+    #: The plane shows :math:`x^\star` plus or minus this in each coordinate.
     PLANE_HALF_WIDTH = 0.4
+    #: The excess-loss axis (log scale), the same for every setting.
     LOSS_LIMITS = (1e-6, 10.0)
+    #: The percentiles of the runs' excess loss that bound the band.
     BAND = (10, 90)
 
     def __init__(self, lr=0.01, batch_size=4, schedule="constant", *, runs=64, steps=2000,
