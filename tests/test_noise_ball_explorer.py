@@ -176,6 +176,10 @@ def test_bad_values_are_refused(small, values, match):
     with pytest.raises(ValueError, match=match):
         small.update(**values)
     assert small.values == before
+    if "eta" not in values:
+        setting = {**before, **values}
+        with pytest.raises(ValueError, match=match):
+            small.compute(setting["lr"], setting["batch_size"], setting["schedule"])
 
 
 @pytest.mark.parametrize(("kwargs", "match"), [

@@ -158,10 +158,14 @@ class NoiseBallExplorer(Explorer):
     # --- computation
 
     def compute(self, lr: float, batch_size: int, schedule: str) -> BallState:
-        """The :class:`BallState` of one setting (cached)."""
-        key = (round(float(lr), 12), int(batch_size), schedule)
+        """The :class:`BallState` of one setting (cached); a value outside its control's range
+        raises ``ValueError`` naming the control."""
+        lr, batch_size, schedule = (controls.check(self._controls[key], value) for key, value
+                                    in (("lr", lr), ("batch_size", batch_size),
+                                        ("schedule", schedule)))
+        key = (round(lr, 12), batch_size, schedule)
         if key not in self._cache:
-            self._cache[key] = self._compute(float(lr), int(batch_size), schedule)
+            self._cache[key] = self._compute(lr, batch_size, schedule)
         return self._cache[key]
 
     def _compute(self, lr, batch_size, name) -> BallState:
