@@ -104,9 +104,9 @@ class NoiseBallExplorer(Explorer):
     bounded second moments at the current :math:`S`), ``note``.
     """
 
-    #: The initial rate's slider: lowest and highest value.
+    #: The lowest and highest value of the initial rate's slider.
     LR_RANGE = (10**-2.5, 0.1)
-    #: The initial rate's slider step, in log10 units (half a decade: four settings).
+    #: The step of the initial rate's slider in log10 units (half a decade, so four settings).
     LR_STEP = 0.5
     #: The batch sizes offered.
     BATCH_SIZES = (1, 4, 16)
