@@ -27,6 +27,9 @@ image's alternative text.
   networks on the digits, trained once by :func:`optbook.dropout.digits_sweep`, one drop
   probability and width at a time; their training curves and the validation loss of their
   Monte-Carlo, geometric-mean and weight-scaled predictions.
+* :class:`~optbook.widgets.noise_ball.NoiseBallExplorer`: mini-batch SGD runs on a
+  least-squares problem at a chosen rate, batch size and schedule; their spread and excess loss
+  over the exact moments and the noise floor of the current rate.
 
 The drawing engine they share (layered redraws, the published image, weak callbacks) is
 :mod:`optbook.widgets.engine`. Values past a stability bound are allowed: divergence is part of
@@ -40,6 +43,7 @@ from optbook.widgets.depth_variance import DepthVarianceExplorer
 from optbook.widgets.dropout_digits import DropoutDigitsExplorer
 from optbook.widgets.engine import ARTISTS, FIGURE, SCENERY, Explorer
 from optbook.widgets.momentum_map import MomentumRateMap
+from optbook.widgets.noise_ball import NoiseBallExplorer
 from optbook.widgets.quadratic_rate import QuadraticRateExplorer
 from optbook.widgets.trajectory import TrajectoryExplorer
 
@@ -53,6 +57,7 @@ __all__ = [
     "DropoutDigitsExplorer",
     "Explorer",
     "MomentumRateMap",
+    "NoiseBallExplorer",
     "QuadraticRateExplorer",
     "TrajectoryExplorer",
     "check",
