@@ -1,0 +1,121 @@
+r"""The training run the chapter on training in practice watches, and its gallery of failures.
+
+:func:`babysit` trains the book's digits classifier, a multilayer perceptron 64-100-100-10
+with ReLU units (:data:`SIZES`) on the 8×8 digits (:func:`optbook.data.digits`, seed 0), by
+mini-batch SGD (or another rule of :mod:`optbook.optimizers`) with four knobs:
+
+* ``lr``: the learning rate :math:`\eta`;
+* ``weight_decay``: :math:`\lambda`, the coupled L2 penalty :math:`\frac\lambda2\sum\|W\|^2`
+  of :func:`optbook.nn.train` (its gradient :math:`\lambda W` is what PyTorch's SGD calls
+  ``weight_decay``);
+* ``init_scale``: a factor on He et al.'s initialisation, whose weights have variance
+  :math:`2/n_\text{in}` (:func:`network`; biases start at 0);
+* ``drop``: the probability of dropping a hidden unit (PyTorch's ``p``), by inverted dropout
+  after each hidden layer.
+
+The run records what the chapter monitors (losses, accuracies, the update-to-weight ratio of
+each layer, the dead fraction of each ReLU layer) and may diverge: divergence is a result, and
+NumPy's overflow warnings are silenced inside the run. :data:`GALLERY` lists settings whose
+real runs show one failure each; :func:`optbook.monitor.diagnose` names them from their
+curves.
+"""
+
+from __future__ import annotations
+
+import functools
+from typing import NamedTuple
+
+import numpy as np
+
+from optbook import data, nn, optimizers
+
+SIZES = (64, 100, 100, 10)
+"""Layer widths of the chapter's network: 64 pixels in, two hidden layers, 10 classes out."""
+
+GALLERY = {
+    "healthy": {"lr": 0.1},
+    "too slow": {"lr": 0.001},
+    "diverged": {"lr": 5.0},
+    "dead units": {"lr": 1.2},
+    "plateau at chance": {"lr": 0.1, "init_scale": 0.07, "epochs": 40},
+    "overfitting": {"lr": 0.3, "train_size": 100, "batch_size": 10, "epochs": 60},
+}
+"""Settings of :func:`babysit` whose runs show each of :data:`optbook.monitor.NAMES` but
+"saturated units" (a ReLU network has none), keyed by that name."""
+
+
+class Run(NamedTuple):
+    """A finished run: its records and the trained network."""
+
+    history: nn.History
+    net: nn.Sequential
+
+
+@functools.lru_cache(maxsize=2)
+def digits_split(seed: int = 0) -> data.Split:
+    """:func:`optbook.data.digits` with ``seed``, read once per process (its arrays are
+    shared: do not modify them)."""
+    split = data.digits(seed=seed)
+    for array in split:
+        array.setflags(write=False)
+    return split
+
+
+def network(init_scale: float = 1.0, drop: float = 0.0, *, sizes=SIZES,
+            activation: str = "relu", seed=0) -> nn.Sequential:
+    """:func:`optbook.nn.mlp` with He's normal initialisation (Xavier's for tanh and sigmoid)
+    and every weight matrix multiplied by ``init_scale`` (> 0), dropout with probability
+    ``drop`` in [0, 1) after each hidden layer (none at 0)."""
+    init_scale = float(init_scale)
+    if not (np.isfinite(init_scale) and init_scale > 0.0):
+        raise ValueError(f"init_scale must be a finite number > 0, got {init_scale!r}")
+    drop = float(drop)
+    if not 0.0 <= drop < 1.0:
+        raise ValueError(f"drop must be in [0, 1), got {drop!r}")
+    net = nn.mlp(list(sizes), activation, dropout=drop if drop > 0.0 else None, seed=seed)
+    for weights in net.weight_slices:
+        net.params[weights] *= init_scale
+    return net
+
+
+def babysit(lr: float = 0.1, weight_decay: float = 0.0, init_scale: float = 1.0,
+            drop: float = 0.0, *, rule: str = "gd", epochs: int = 20, batch_size: int = 32,
+            train_size: int | None = None, sizes=SIZES, activation: str = "relu",
+            record: str = "epoch", seed=0, on_epoch_end=None) -> Run:
+    """Train :func:`network` on the digits' training part (its first ``train_size`` examples,
+    or all 1078) with the rule ``rule`` of :mod:`optbook.optimizers` at rate ``lr``, validating
+    on the 359 validation digits after every epoch. ``seed`` draws the initial weights, the
+    shuffles and the dropout masks; ``record`` and ``on_epoch_end`` are
+    :func:`optbook.nn.train`'s."""
+    split = digits_split(0)
+    x, y = split.X_train, split.y_train
+    if train_size is not None:
+        if isinstance(train_size, bool) or not isinstance(train_size, int | np.integer) or not (
+            1 <= train_size <= x.shape[0]
+        ):
+            raise ValueError(f"train_size must be None or an integer in [1, {x.shape[0]}], "
+                             f"got {train_size!r}")
+        x, y = x[:train_size], y[:train_size]
+    net = network(init_scale, drop, sizes=sizes, activation=activation, seed=seed)
+    optimizer = optimizers.get(rule, lr=lr)
+    with np.errstate(over="ignore", invalid="ignore"):
+        history = nn.train(net, "cross_entropy", optimizer, (x, y),
+                           validation=(split.X_val, split.y_val), epochs=epochs,
+                           batch_size=min(batch_size, x.shape[0]), l2=weight_decay,
+                           record=record, seed=seed, on_epoch_end=on_epoch_end, progress=False)
+    return Run(history, net)
+
+
+def validation_loss(lr: float, weight_decay: float = 0.0, *, epochs: int = 3, **settings) -> float:
+    """The validation cross-entropy after a :func:`babysit` run of ``epochs`` epochs: the
+    objective of the chapter's hyper-parameter search (NaN if the run diverged)."""
+    run = babysit(lr, weight_decay, epochs=epochs, **settings)
+    if run.history.diverged_at is not None:
+        return float("nan")
+    return float(run.history.val_loss[-1])
+
+
+def gallery(record: str = "step") -> dict:
+    """One :func:`babysit` run per entry of :data:`GALLERY`, by name, recorded per step (a run
+    that diverges in its first epoch has no epoch record) or per epoch."""
+    return {name: babysit(**settings, record=record) for name, settings in GALLERY.items()}
