@@ -61,3 +61,19 @@ def test_the_shared_split_cannot_be_modified():
 def test_bad_settings_are_refused_by_name(kwargs, match):
     with pytest.raises(ValueError, match=match):
         babysit.babysit(**{"lr": 0.1, "epochs": 1, **kwargs})
+
+
+def test_indices_choose_the_training_examples():
+    idx = np.array([3, 10, 200, 7])
+    run = babysit.babysit(0.1, epochs=2, indices=idx)
+    split = data.digits(seed=0)
+    net = babysit.network()
+    history = nn.train(net, "cross_entropy", optimizers.gd(0.1),
+                       (split.X_train[idx], split.y_train[idx]),
+                       validation=(split.X_val, split.y_val), epochs=2, batch_size=4,
+                       progress=False)
+    assert np.array_equal(run.history.train_loss, history.train_loss)
+    with pytest.raises(ValueError, match="not both"):
+        babysit.babysit(0.1, epochs=1, indices=idx, train_size=5)
+    with pytest.raises(ValueError, match="indices"):
+        babysit.babysit(0.1, epochs=1, indices=np.array([5000]))

@@ -106,3 +106,20 @@ def test_error_against_step_refuses_bad_steps():
     net = nn.Sequential(nn.Linear(3, 2), seed=0)
     with pytest.raises(ValueError, match="steps"):
         preflight.error_against_step(net, "mse", np.ones((2, 3)), np.ones((2, 2)), [1e-3, 0.0])
+
+
+def test_gaussian_logit_loss_joins_the_expansion_and_the_largest_logit():
+    # Small spread: the second-order expansion, within its fourth-order error and sampling.
+    small = preflight.gaussian_logit_loss(10, 0.05, samples=200_000)
+    assert small - math.log(10) == pytest.approx(0.025, rel=0.05)
+    # Large spread: the loss tends to s E[max of 10 standard normals] (1.538753 by quadrature
+    # of x C phi(x) Phi(x)^(C-1)), minus E[xi_1] = 0, plus a log-sum-exp term that fades.
+    x = np.linspace(-10, 10, 20_001)
+    phi = np.exp(-x**2 / 2) / math.sqrt(2 * math.pi)
+    cdf = 0.5 * (1 + np.array([math.erf(v / math.sqrt(2)) for v in x]))
+    e_max = np.sum(x * 10 * phi * cdf**9) * (x[1] - x[0])
+    assert e_max == pytest.approx(1.538753, abs=1e-6)
+    s = 100.0
+    large = preflight.gaussian_logit_loss(10, s**2 * 0.9, samples=200_000)
+    assert large / s == pytest.approx(e_max, rel=0.01)
+    assert preflight.gaussian_logit_loss(10, 0.0) == pytest.approx(math.log(10), rel=1e-15)

@@ -80,11 +80,12 @@ def network(init_scale: float = 1.0, drop: float = 0.0, *, sizes=SIZES,
 
 def babysit(lr: float = 0.1, weight_decay: float = 0.0, init_scale: float = 1.0,
             drop: float = 0.0, *, rule: str = "gd", epochs: int = 20, batch_size: int = 32,
-            train_size: int | None = None, sizes=SIZES, activation: str = "relu",
+            train_size: int | None = None, indices=None, sizes=SIZES, activation: str = "relu",
             record: str = "epoch", seed=0, on_epoch_end=None) -> Run:
     """Train :func:`network` on the digits' training part (its first ``train_size`` examples,
-    or all 1078) with the rule ``rule`` of :mod:`optbook.optimizers` at rate ``lr``, validating
-    on the 359 validation digits after every epoch. ``seed`` draws the initial weights, the
+    the examples at ``indices``, or all 1078) with the rule ``rule`` of
+    :mod:`optbook.optimizers` at rate ``lr``, validating on the 359 validation digits after
+    every epoch. ``seed`` draws the initial weights, the
     shuffles and the dropout masks; ``record`` and ``on_epoch_end`` are
     :func:`optbook.nn.train`'s."""
     split = digits_split(0)
@@ -96,6 +97,16 @@ def babysit(lr: float = 0.1, weight_decay: float = 0.0, init_scale: float = 1.0,
             raise ValueError(f"train_size must be None or an integer in [1, {x.shape[0]}], "
                              f"got {train_size!r}")
         x, y = x[:train_size], y[:train_size]
+    if indices is not None:
+        if train_size is not None:
+            raise ValueError("give train_size or indices, not both")
+        indices = np.asarray(indices)
+        if indices.ndim != 1 or indices.size == 0 or indices.dtype.kind not in "iu" or (
+            indices.min() < 0 or indices.max() >= x.shape[0]
+        ):
+            raise ValueError(f"indices must be a non-empty 1-D array of integers in "
+                             f"[0, {x.shape[0] - 1}]")
+        x, y = x[indices], y[indices]
     net = network(init_scale, drop, sizes=sizes, activation=activation, seed=seed)
     optimizer = optimizers.get(rule, lr=lr)
     with np.errstate(over="ignore", invalid="ignore"):

@@ -26,7 +26,11 @@ about their mean (as Gaussian or uniform weights make them), the linear term ave
 and so does the cubic one (it is odd), so the expected initial loss is :math:`\ln C + \tfrac12 v`,
 :math:`v` the mean over examples of the spread :math:`\frac1C\sum_k (z_k-\bar z)^2`
 (:func:`expected_initial_loss`; :func:`logit_spread` measures :math:`v`). For i.i.d. logits of
-variance :math:`s^2`, :math:`v = s^2 (C-1)/C`.
+variance :math:`s^2`, :math:`v = s^2 (C-1)/C`. Beyond :math:`v \approx 1` the expansion fails;
+:func:`gaussian_logit_loss` gives the expected loss of i.i.d. Gaussian logits of any spread by
+sampling, which for large spreads approaches :math:`s\,\mathbb E[\max_k \xi_k]`,
+:math:`\xi_k` standard normal: the loss is then the gap between the largest logit and the
+true class's.
 """
 
 from __future__ import annotations
@@ -112,6 +116,25 @@ def expected_initial_loss(n_classes: int, spread: float) -> float:
     if not (math.isfinite(spread) and spread >= 0.0):
         raise ValueError(f"spread must be a finite number >= 0, got {spread!r}")
     return chance_loss(n_classes) + 0.5 * spread
+
+
+def gaussian_logit_loss(n_classes: int, spread: float, *, samples: int = 20000,
+                        seed=0) -> float:
+    r"""The mean cross-entropy of ``samples`` draws of ``n_classes`` i.i.d. Gaussian logits
+    whose expected spread :math:`v` is ``spread`` (variance :math:`s^2 = vC/(C-1)`), the true
+    class being the first: the initial loss of a classifier whose last layer is drawn at
+    random, at any spread (:func:`expected_initial_loss` is its second-order expansion)."""
+    c = _classes(n_classes)
+    spread = float(spread)
+    if not (math.isfinite(spread) and spread >= 0.0):
+        raise ValueError(f"spread must be a finite number >= 0, got {spread!r}")
+    if isinstance(samples, bool) or not isinstance(samples, int | np.integer) or samples < 1:
+        raise ValueError(f"samples must be an integer >= 1, got {samples!r}")
+    s = math.sqrt(spread * c / (c - 1))
+    z = s * np.random.default_rng(seed).standard_normal((int(samples), c))
+    top = z.max(axis=1)
+    lse = top + np.log(np.exp(z - top[:, None]).sum(axis=1))
+    return float(np.mean(lse - z[:, 0]))
 
 
 def balanced_subset(labels, per_class: int, *, seed=0) -> np.ndarray:
