@@ -3,10 +3,11 @@ training loop, determinism, divergence as a result, and its checks."""
 
 import math
 
+import numba
 import numpy as np
 import pytest
 
-from optbook import babysit, data, nn, optimizers
+from optbook import babysit, data, monitor, nn, optimizers
 
 
 def test_network_scales_the_he_weights_and_leaves_the_biases():
@@ -77,3 +78,48 @@ def test_indices_choose_the_training_examples():
         babysit.babysit(0.1, epochs=1, indices=idx, train_size=5)
     with pytest.raises(ValueError, match="indices"):
         babysit.babysit(0.1, epochs=1, indices=np.array([5000]))
+
+
+def test_curves_are_the_runs_records_padded_after_divergence():
+    result = babysit.curves(0.1, 1e-3, 1.0, 0.0, epochs=3)
+    h = babysit.babysit(0.1, 1e-3, 1.0, 0.0, epochs=3).history
+    s = result["series"]
+    assert s.shape == (len(babysit.SERIES), 3)
+    assert np.array_equal(s[0], h.train_loss) and np.array_equal(s[3], h.val_accuracy)
+    assert np.array_equal(s[4:7], np.array(list(h.update_ratio.values())))
+    assert np.array_equal(s[7:9], np.array([v["dead"] for v in h.activations.values()]))
+    assert result["diverged_at"] == -1
+    assert monitor.NAMES[result["diagnosis"]] == monitor.diagnose(h, 10)
+    # With dropout the layers get other names; the series keep their order.
+    dropped = babysit.curves(0.1, 1e-3, 1.0, 0.5, epochs=2)["series"]
+    assert np.all(np.isfinite(dropped))
+    diverged = babysit.curves(5.0, epochs=2)
+    assert diverged["diverged_at"] >= 0 and np.all(np.isnan(diverged["series"]))
+    assert monitor.NAMES[diverged["diagnosis"]] == "diverged"
+
+
+def test_explorer_grid_is_the_curves_at_every_stop(tmp_path, monkeypatch):
+    monkeypatch.setattr(numba.config, "CACHE_DIR", str(tmp_path))
+    stops = {"lr": (0.01, 5.0), "weight_decay": (1e-3,), "init_scale": (1.0,),
+             "drop": (0.0, 0.5)}
+    grid = babysit.explorer_grid(stops, epochs=2)
+    assert grid["series"].shape == (2, 1, 1, 2, len(babysit.SERIES), 2)
+    assert grid["series"].dtype == np.float32
+    for i, lr in enumerate(stops["lr"]):
+        for k, drop in enumerate(stops["drop"]):
+            expected = babysit.curves(lr, 1e-3, 1.0, drop, epochs=2)
+            assert np.array_equal(grid["series"][i, 0, 0, k],
+                                  expected["series"].astype(np.float32), equal_nan=True)
+            assert grid["diverged_at"][i, 0, 0, k] == expected["diverged_at"]
+            assert grid["diagnosis"][i, 0, 0, k] == expected["diagnosis"]
+    assert np.array_equal(grid["lr"], [0.01, 5.0])
+    again = babysit.explorer_grid(stops, epochs=2)  # read from the cache
+    assert np.array_equal(again["series"], grid["series"], equal_nan=True)
+    with pytest.raises(ValueError, match="stops"):
+        babysit.explorer_grid({"lr": (0.1,)})
+
+
+def test_the_default_stops_are_half_decades_and_the_sliders_steps():
+    assert babysit.EXPLORER_STOPS["lr"] == pytest.approx(10 ** np.arange(-3, 0.01, 0.5))
+    assert babysit.EXPLORER_STOPS["init_scale"] == pytest.approx([0.1, 10**-0.5, 1.0])
+    assert len(babysit.EXPLORER_STOPS["weight_decay"]) * len(babysit.EXPLORER_STOPS["drop"]) == 12

@@ -18,6 +18,10 @@ each layer, the dead fraction of each ReLU layer) and may diverge: divergence is
 NumPy's overflow warnings are silenced inside the run. :data:`GALLERY` lists settings whose
 real runs show one failure each; :func:`optbook.monitor.diagnose` names them from their
 curves.
+
+:func:`curves` reduces a run to the per-epoch series the babysitter explorer draws, and
+:func:`explorer_grid` computes them at every combination of the explorer's slider stops
+(:data:`EXPLORER_STOPS`), once per version of the library (:mod:`optbook.statecache`).
 """
 
 from __future__ import annotations
@@ -27,7 +31,7 @@ from typing import NamedTuple
 
 import numpy as np
 
-from optbook import data, nn, optimizers
+from optbook import data, monitor, nn, optimizers, statecache
 
 SIZES = (64, 100, 100, 10)
 """Layer widths of the chapter's network: 64 pixels in, two hidden layers, 10 classes out."""
@@ -130,3 +134,77 @@ def gallery(record: str = "step") -> dict:
     """One :func:`babysit` run per entry of :data:`GALLERY`, by name, recorded per step (a run
     that diverges in its first epoch has no epoch record) or per epoch."""
     return {name: babysit(**settings, record=record) for name, settings in GALLERY.items()}
+
+
+EXPLORER_STOPS = {
+    "lr": tuple(float(v) for v in 10.0 ** np.arange(-3.0, 0.01, 0.5)),
+    "weight_decay": (1e-4, 1e-3, 1e-2, 1e-1),
+    "init_scale": tuple(float(v) for v in 10.0 ** np.arange(-1.0, 0.01, 0.5)),
+    "drop": (0.0, 0.25, 0.5),
+}
+"""The babysitter explorer's slider stops: seven learning rates half a decade apart from
+:math:`10^{-3}` to 1, four weight decays, three initial scales and three drop probabilities."""
+
+EXPLORER_EPOCHS = 15
+"""Epochs of each of the explorer's runs."""
+
+SERIES = ("train_loss", "val_loss", "train_accuracy", "val_accuracy", "ratio_1", "ratio_2",
+          "ratio_3", "dead_1", "dead_2")
+"""The per-epoch series of :func:`curves`, in order: the training loss and accuracy (means over
+the epoch's mini-batches), the validation loss and accuracy after the epoch, the update ratio of
+the three linear layers and the dead fraction of the two ReLU layers (both at the epoch's last
+step)."""
+
+
+def curves(lr: float, weight_decay: float = 0.0, init_scale: float = 1.0, drop: float = 0.0,
+           *, epochs: int = EXPLORER_EPOCHS, seed=0) -> dict:
+    """A :func:`babysit` run reduced to ``{"series": (len(SERIES), epochs) array,
+    "diverged_at": k, "diagnosis": i}``: each series per epoch, NaN after a divergence; the
+    index of the first non-finite iterate (-1 for a run that did not diverge); and the position
+    in :data:`optbook.monitor.NAMES` of the name :func:`optbook.monitor.diagnose` gives the
+    run."""
+    history = babysit(lr, weight_decay, init_scale, drop, epochs=epochs, seed=seed).history
+    linear = list(history.update_ratio.values())
+    relu = [stats["dead"] for stats in history.activations.values()]
+    rows = [history.train_loss, history.val_loss, history.train_accuracy, history.val_accuracy,
+            *linear, *relu]
+    series = np.full((len(SERIES), epochs), np.nan)
+    for i, row in enumerate(rows):
+        series[i, : row.size] = row
+    name = monitor.diagnose(history, SIZES[-1])
+    return {"series": series,
+            "diverged_at": -1 if history.diverged_at is None else history.diverged_at,
+            "diagnosis": monitor.NAMES.index(name)}
+
+
+def explorer_grid(stops: dict | None = None, epochs: int = EXPLORER_EPOCHS) -> dict:
+    """:func:`curves` at every combination of ``stops`` (default :data:`EXPLORER_STOPS`; a dict
+    of the four knobs' values, in the order lr, weight_decay, init_scale, drop), as
+    ``{"series": (n_lr, n_wd, n_init, n_drop, len(SERIES), epochs) float32 array,
+    "diverged_at": (n_lr, n_wd, n_init, n_drop) array, "diagnosis": same shape}`` plus each
+    knob's stops by name. Computed
+    once per version of the library and then read from disk (:func:`optbook.statecache.cached`):
+    the default grid is 252 runs."""
+    stops = dict(EXPLORER_STOPS if stops is None else stops)
+    if list(stops) != list(EXPLORER_STOPS):
+        raise ValueError(f"stops must give values for {list(EXPLORER_STOPS)}, in that order")
+    stops = {k: tuple(float(v) for v in values) for k, values in stops.items()}
+    if any(len(values) == 0 for values in stops.values()):
+        raise ValueError("every knob needs at least one stop")
+
+    def compute():
+        shape = tuple(len(v) for v in stops.values())
+        series = np.empty((*shape, len(SERIES), epochs), dtype=np.float32)
+        diverged = np.empty(shape, dtype=np.int64)
+        diagnosis = np.empty(shape, dtype=np.int64)
+        for index in np.ndindex(*shape):
+            knobs = [values[i] for values, i in zip(stops.values(), index, strict=True)]
+            result = curves(*knobs, epochs=epochs)
+            series[index] = result["series"]
+            diverged[index] = result["diverged_at"]
+            diagnosis[index] = result["diagnosis"]
+        return {"series": series, "diverged_at": diverged, "diagnosis": diagnosis,
+                **{k: np.array(v) for k, v in stops.items()}}
+
+    key = {"stops": stops, "epochs": epochs, "sizes": SIZES, "series": SERIES}
+    return statecache.cached("babysitter_grid", key, compute)
