@@ -31,10 +31,10 @@ from typing import NamedTuple
 
 import numpy as np
 
-from optbook import data, monitor, nn, optimizers, statecache
+from optbook import data, nn, optimizers, statecache
 
 SIZES = (64, 100, 100, 10)
-"""Layer widths of the chapter's network: 64 pixels in, two hidden layers, 10 classes out."""
+"""Layer widths of the chapter's network, 64 pixels in, two hidden layers, 10 classes out."""
 
 GALLERY = {
     "healthy": {"lr": 0.1},
@@ -67,8 +67,8 @@ def digits_split(seed: int = 0) -> data.Split:
 
 def network(init_scale: float = 1.0, drop: float = 0.0, *, sizes=SIZES,
             activation: str = "relu", seed=0) -> nn.Sequential:
-    """:func:`optbook.nn.mlp` with He's normal initialisation (Xavier's for tanh and sigmoid)
-    and every weight matrix multiplied by ``init_scale`` (> 0), dropout with probability
+    """:func:`~optbook.nn.network.mlp` with He's normal initialisation (Xavier's for tanh and
+    sigmoid) and every weight matrix multiplied by ``init_scale`` (> 0), dropout with probability
     ``drop`` in [0, 1) after each hidden layer (none at 0)."""
     init_scale = float(init_scale)
     if not (np.isfinite(init_scale) and init_scale > 0.0):
@@ -142,7 +142,7 @@ EXPLORER_STOPS = {
     "init_scale": tuple(float(v) for v in 10.0 ** np.arange(-1.0, 0.01, 0.5)),
     "drop": (0.0, 0.25, 0.5),
 }
-"""The babysitter explorer's slider stops: seven learning rates half a decade apart from
+"""The babysitter explorer's slider stops, seven learning rates half a decade apart from
 :math:`10^{-3}` to 1, four weight decays, three initial scales and three drop probabilities."""
 
 EXPLORER_EPOCHS = 15
@@ -159,10 +159,8 @@ step)."""
 def curves(lr: float, weight_decay: float = 0.0, init_scale: float = 1.0, drop: float = 0.0,
            *, epochs: int = EXPLORER_EPOCHS, seed=0) -> dict:
     """A :func:`babysit` run reduced to ``{"series": (len(SERIES), epochs) array,
-    "diverged_at": k, "diagnosis": i}``: each series per epoch, NaN after a divergence; the
-    index of the first non-finite iterate (-1 for a run that did not diverge); and the position
-    in :data:`optbook.monitor.NAMES` of the name :func:`optbook.monitor.diagnose` gives the
-    run."""
+    "diverged_at": k}``: each series per epoch, NaN after a divergence, and the index of the
+    first non-finite iterate (-1 for a run that did not diverge)."""
     history = babysit(lr, weight_decay, init_scale, drop, epochs=epochs, seed=seed).history
     linear = list(history.update_ratio.values())
     relu = [stats["dead"] for stats in history.activations.values()]
@@ -171,18 +169,15 @@ def curves(lr: float, weight_decay: float = 0.0, init_scale: float = 1.0, drop: 
     series = np.full((len(SERIES), epochs), np.nan)
     for i, row in enumerate(rows):
         series[i, : row.size] = row
-    name = monitor.diagnose(history, SIZES[-1])
     return {"series": series,
-            "diverged_at": -1 if history.diverged_at is None else history.diverged_at,
-            "diagnosis": monitor.NAMES.index(name)}
+            "diverged_at": -1 if history.diverged_at is None else history.diverged_at}
 
 
 def explorer_grid(stops: dict | None = None, epochs: int = EXPLORER_EPOCHS) -> dict:
     """:func:`curves` at every combination of ``stops`` (default :data:`EXPLORER_STOPS`; a dict
     of the four knobs' values, in the order lr, weight_decay, init_scale, drop), as
     ``{"series": (n_lr, n_wd, n_init, n_drop, len(SERIES), epochs) float32 array,
-    "diverged_at": (n_lr, n_wd, n_init, n_drop) array, "diagnosis": same shape}`` plus each
-    knob's stops by name. Computed
+    "diverged_at": (n_lr, n_wd, n_init, n_drop) array}`` plus each knob's stops by name. Computed
     once per version of the library and then read from disk (:func:`optbook.statecache.cached`):
     the default grid is 252 runs."""
     stops = dict(EXPLORER_STOPS if stops is None else stops)
@@ -196,14 +191,12 @@ def explorer_grid(stops: dict | None = None, epochs: int = EXPLORER_EPOCHS) -> d
         shape = tuple(len(v) for v in stops.values())
         series = np.empty((*shape, len(SERIES), epochs), dtype=np.float32)
         diverged = np.empty(shape, dtype=np.int64)
-        diagnosis = np.empty(shape, dtype=np.int64)
         for index in np.ndindex(*shape):
             knobs = [values[i] for values, i in zip(stops.values(), index, strict=True)]
             result = curves(*knobs, epochs=epochs)
             series[index] = result["series"]
             diverged[index] = result["diverged_at"]
-            diagnosis[index] = result["diagnosis"]
-        return {"series": series, "diverged_at": diverged, "diagnosis": diagnosis,
+        return {"series": series, "diverged_at": diverged,
                 **{k: np.array(v) for k, v in stops.items()}}
 
     key = {"stops": stops, "epochs": epochs, "sizes": SIZES, "series": SERIES}

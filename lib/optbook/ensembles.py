@@ -1,9 +1,9 @@
 r"""Ensembles of networks and averages of their weights, scored from predicted probabilities.
 
 An ensemble of :math:`M` classifiers predicts the mean of their softmax probabilities,
-:math:`\bar p = \frac1M\sum_m p_m` (:func:`optbook.nn.ensemble_predict` computes the members'
-probabilities). Its cross-entropy never exceeds the members' mean: :math:`-\ln` is convex, so
-by Jensen's inequality
+:math:`\bar p = \frac1M\sum_m p_m` (:func:`~optbook.nn.instruments.ensemble_predict` computes
+the members' probabilities). Its cross-entropy never exceeds the members' mean:
+:math:`-\ln` is convex, so by Jensen's inequality
 
 .. math:: -\ln \bar p_y \;\le\; \frac1M\sum_m -\ln p_{m,y},
 

@@ -60,7 +60,8 @@ class Symptoms(NamedTuple):
     loss_drop: float
     """First epoch's training loss divided by the last's."""
     last_quarter_drop: float
-    """Relative fall of the training loss over the last quarter of the epochs (> 0: falling)."""
+    """Relative fall of the training loss over the last quarter of the epochs, positive while
+    it falls."""
     accuracy_gap: float
     """Final training accuracy minus final validation accuracy."""
     val_rise: float

@@ -1,8 +1,8 @@
 r"""Checks to run before training a network: the gradient check's verdict and its step, the
 loss a classifier should start from, and a small balanced subset to overfit.
 
-**Gradient check.** :func:`optbook.nn.gradient_check` compares the backward pass with central
-differences and reports CS231n's relative error
+**Gradient check.** :func:`~optbook.nn.gradcheck.gradient_check` compares the backward pass
+with central differences and reports CS231n's relative error
 :math:`|g - \tilde g|/\max(|g|, |\tilde g|)`. :func:`verdict` reads it with the bands of
 CS231n's notes (*Neural Networks Part 3*) for float64: above :math:`10^{-2}` the gradient is
 probably wrong; between :math:`10^{-4}` and :math:`10^{-2}` it is suspect; between
@@ -44,7 +44,7 @@ from optbook import nn
 
 BANDS = ((1e-7, "right"), (1e-4, "acceptable with kinks"), (1e-2, "suspect"),
          (math.inf, "wrong"))
-"""CS231n's bands of the relative error: ``(upper end, verdict)``, in increasing order."""
+"""CS231n's bands of the relative error, as ``(upper end, verdict)`` in increasing order."""
 
 
 def verdict(relative_error: float) -> str:
@@ -69,8 +69,8 @@ class StepSweep(NamedTuple):
 
 def error_against_step(net: nn.Sequential, loss, x, targets, steps, *, entries: int = 200,
                        l2: float = 0.0, seed=0) -> StepSweep:
-    """Run :func:`optbook.nn.gradient_check` once per step ``h`` in ``steps`` (each > 0), on
-    the same ``entries`` parameters (drawn with ``seed``), and return the median and the
+    """Run :func:`~optbook.nn.gradcheck.gradient_check` once per step ``h`` in ``steps`` (each
+    > 0), on the same ``entries`` parameters (drawn with ``seed``), and return the median and the
     largest relative error of each."""
     steps = np.asarray(steps, dtype=np.float64)
     if steps.ndim != 1 or steps.size == 0 or not np.all(np.isfinite(steps) & (steps > 0)):

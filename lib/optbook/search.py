@@ -121,7 +121,7 @@ class SearchResult(NamedTuple):
 
     points: dict
     scores: np.ndarray
-    """The objective at each point (lower is better; NaN: the trial diverged)."""
+    """The objective at each point, lower being better, NaN where the trial diverged."""
 
     def best(self) -> int:
         """The index of the lowest finite score."""

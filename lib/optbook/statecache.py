@@ -3,9 +3,9 @@
 Some results take long to compute and never change while the library does not: the training
 runs an explorer precomputes at its sliders' stops, for instance. :func:`cached` stores such a
 result, a dict of NumPy arrays, in a ``.npz`` file under the folder where this process's numba
-kernels are cached (``numba.config.CACHE_DIR``, which the package names after a digest of all
-its sources, see :mod:`optbook`), in a subfolder ``states``. Any edit of ``lib/optbook`` starts
-a new folder, so a stored result is never older than the code that computed it; the file name
+kernels are cached (``numba.config.CACHE_DIR``, which the package ``optbook`` names after a
+digest of all its sources), in a subfolder ``states``. Any edit of ``lib/optbook`` starts a new
+folder, so a stored result is never older than the code that computed it; the file name
 holds a digest of the arguments that define the result. Nothing here depends on numba beyond
 that folder's name. Writes go to a temporary file renamed into place, so two processes that
 compute the same result at once (the book executes chapters in parallel) cannot leave a torn
