@@ -120,3 +120,40 @@ def test_the_default_stops_are_half_decades_and_the_sliders_steps():
     assert babysit.EXPLORER_STOPS["lr"] == pytest.approx(10 ** np.arange(-3, 0.01, 0.5))
     assert babysit.EXPLORER_STOPS["init_scale"] == pytest.approx([0.1, 10**-0.5, 1.0])
     assert len(babysit.EXPLORER_STOPS["weight_decay"]) * len(babysit.EXPLORER_STOPS["drop"]) == 12
+
+
+def test_copy_layers_copies_exactly_the_named_layers():
+    source, target = babysit.network(seed=1), babysit.network(seed=2)
+    before = target.get_params()
+    babysit.copy_layers(source, target, ["linear2"])
+    s = target.slices["linear2"]
+    assert np.array_equal(target.params[s], source.params[source.slices["linear2"]])
+    rest = np.ones(target.size, dtype=bool)
+    rest[s] = False
+    assert np.array_equal(target.params[rest], before[rest])
+    small = nn.mlp([64, 100, 100, 5], seed=0)
+    with pytest.raises(ValueError, match="different shapes"):
+        babysit.copy_layers(small, target, ["linear4"])
+    with pytest.raises(ValueError, match="both networks"):
+        babysit.copy_layers(small, target, ["relu1"])
+
+
+def test_fine_tune_is_the_training_loop_on_the_chosen_classes():
+    source = babysit.pretrain([0, 1, 2], epochs=2)
+    history = babysit.fine_tune([7, 8, 9], 12, source=source, steps=40)
+    split = data.digits(seed=0)
+    rows = np.flatnonzero(np.isin(split.y_train, [7, 8, 9]))[:12]
+    val = np.isin(split.y_val, [7, 8, 9])
+    net = nn.mlp([64, 100, 100, 3], seed=0)
+    for name in ("linear0", "linear2"):
+        net.params[net.slices[name]] = source.params[source.slices[name]]
+    expected = nn.train(net, "cross_entropy", optimizers.gd(0.1),
+                        (split.X_train[rows], split.y_train[rows] - 7),
+                        validation=(split.X_val[val], split.y_val[val] - 7), epochs=20,
+                        batch_size=12, progress=False)
+    assert np.array_equal(history.train_loss, expected.train_loss)
+    assert np.array_equal(history.val_accuracy, expected.val_accuracy)
+    with pytest.raises(ValueError, match="classes"):
+        babysit.fine_tune([3, 3], 5)
+    with pytest.raises(ValueError, match="n must be"):
+        babysit.fine_tune([7, 8], 10_000)

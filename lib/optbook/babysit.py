@@ -17,7 +17,9 @@ The run records what the chapter monitors (losses, accuracies, the update-to-wei
 each layer, the dead fraction of each ReLU layer) and may diverge: divergence is a result, and
 NumPy's overflow warnings are silenced inside the run. :data:`GALLERY` lists settings whose
 real runs show one failure each; :func:`optbook.monitor.diagnose` names them from their
-curves.
+curves. :func:`pretrain` and :func:`fine_tune` run the course notes' supervised pre-training:
+the hidden layers of a network trained on some digits start the training of a network for
+others.
 
 :func:`curves` reduces a run to the per-epoch series the babysitter explorer draws, and
 :func:`explorer_grid` computes them at every combination of the explorer's slider stops
@@ -128,6 +130,68 @@ def validation_loss(lr: float, weight_decay: float = 0.0, *, epochs: int = 3, **
     if run.history.diverged_at is not None:
         return float("nan")
     return float(run.history.val_loss[-1])
+
+
+def _class_rows(labels, classes):
+    """Rows whose label is one of ``classes``, and the labels renumbered 0, 1, ... in that
+    order."""
+    classes = [int(c) for c in classes]
+    if len(set(classes)) != len(classes) or len(classes) < 2 or not all(
+        0 <= c < SIZES[-1] for c in classes
+    ):
+        raise ValueError(f"classes must be at least two distinct digits 0-9, got {classes}")
+    rows = np.flatnonzero(np.isin(labels, classes))
+    renumber = np.full(SIZES[-1], -1)
+    renumber[classes] = np.arange(len(classes))
+    return rows, renumber[labels[rows]]
+
+
+def copy_layers(source: nn.Sequential, target: nn.Sequential, names) -> None:
+    """Copy the parameters of the layers called ``names`` (e.g. ``"linear0"``) from ``source``
+    into ``target``; each must exist in both with the same shapes."""
+    for name in names:
+        if name not in source.slices or name not in target.slices:
+            raise ValueError(f"layer {name!r} must have parameters in both networks")
+        a, b = source.slices[name], target.slices[name]
+        if a.stop - a.start != b.stop - b.start:
+            raise ValueError(f"layer {name!r} has different shapes in the two networks")
+        target.params[b] = source.params[a]
+
+
+def pretrain(classes, *, epochs: int = 20, seed=0) -> nn.Sequential:
+    """A network of :data:`SIZES` with one output per class in ``classes``, trained with SGD
+    (rate 0.1, batches of 32) on the training digits of those classes: the *simple task* of
+    supervised pre-training."""
+    split = digits_split(0)
+    rows, labels = _class_rows(split.y_train, classes)
+    net = nn.mlp([*SIZES[:-1], len(classes)], seed=seed)
+    nn.train(net, "cross_entropy", optimizers.gd(0.1), (split.X_train[rows], labels),
+             epochs=epochs, batch_size=32, seed=seed, progress=False)
+    return net
+
+
+def fine_tune(classes, n: int, *, source: nn.Sequential | None = None, steps: int = 2000,
+              seed=0) -> nn.History:
+    """Train a new network for ``classes`` on the first ``n`` training digits of those classes
+    (SGD, rate 0.1, batches of up to 32, about ``steps`` examples' worth of epochs: at least 20,
+    ``steps // n`` for small ``n``), validating on the validation digits of those classes. With
+    ``source``, its hidden layers (``linear0`` and the next linear layer) start as
+    ``source``'s, and only the output layer starts afresh."""
+    split = digits_split(0)
+    rows, labels = _class_rows(split.y_train, classes)
+    if isinstance(n, bool) or not isinstance(n, int | np.integer) or not 1 <= n <= rows.size:
+        raise ValueError(f"n must be an integer in [1, {rows.size}], got {n!r}")
+    val_rows, val_labels = _class_rows(split.y_val, classes)
+    net = nn.mlp([*SIZES[:-1], len(classes)], seed=seed)
+    if source is not None:
+        hidden = [name for name, layer in zip(net.names, net.layers, strict=True)
+                  if layer.kind == "linear"][:-1]
+        copy_layers(source, net, hidden)
+    return nn.train(net, "cross_entropy", optimizers.gd(0.1),
+                    (split.X_train[rows[:n]], labels[:n]),
+                    validation=(split.X_val[val_rows], val_labels),
+                    epochs=max(20, steps // int(n)), batch_size=min(32, int(n)), seed=seed,
+                    progress=False)
 
 
 def gallery(record: str = "step") -> dict:
