@@ -7,7 +7,7 @@ import numba
 import numpy as np
 import pytest
 
-from optbook import babysit, data, nn, optimizers
+from optbook import babysit, data, monitor, nn, optimizers
 
 
 def test_network_scales_the_he_weights_and_leaves_the_biases():
@@ -89,11 +89,13 @@ def test_curves_are_the_runs_records_padded_after_divergence():
     assert np.array_equal(s[4:7], np.array(list(h.update_ratio.values())))
     assert np.array_equal(s[7:9], np.array([v["dead"] for v in h.activations.values()]))
     assert result["diverged_at"] == -1
+    assert monitor.NAMES[result["diagnosis"]] == monitor.diagnose(h, 10)
     # With dropout the layers get other names; the series keep their order.
     dropped = babysit.curves(0.1, 1e-3, 1.0, 0.5, epochs=2)["series"]
     assert np.all(np.isfinite(dropped))
     diverged = babysit.curves(5.0, epochs=2)
     assert diverged["diverged_at"] >= 0 and np.all(np.isnan(diverged["series"]))
+    assert monitor.NAMES[diverged["diagnosis"]] == "diverged"
 
 
 def test_explorer_grid_is_the_curves_at_every_stop(tmp_path, monkeypatch):
@@ -109,6 +111,7 @@ def test_explorer_grid_is_the_curves_at_every_stop(tmp_path, monkeypatch):
             assert np.array_equal(grid["series"][i, 0, 0, k],
                                   expected["series"].astype(np.float32), equal_nan=True)
             assert grid["diverged_at"][i, 0, 0, k] == expected["diverged_at"]
+            assert grid["diagnosis"][i, 0, 0, k] == expected["diagnosis"]
     assert np.array_equal(grid["lr"], [0.01, 5.0])
     again = babysit.explorer_grid(stops, epochs=2)  # read from the cache
     assert np.array_equal(again["series"], grid["series"], equal_nan=True)
@@ -116,10 +119,10 @@ def test_explorer_grid_is_the_curves_at_every_stop(tmp_path, monkeypatch):
         babysit.explorer_grid({"lr": (0.1,)})
 
 
-def test_the_default_stops_are_half_decades_and_the_sliders_steps():
-    assert babysit.EXPLORER_STOPS["lr"] == pytest.approx(10 ** np.arange(-3, 0.01, 0.5))
-    assert babysit.EXPLORER_STOPS["init_scale"] == pytest.approx([0.1, 10**-0.5, 1.0])
-    assert len(babysit.EXPLORER_STOPS["weight_decay"]) * len(babysit.EXPLORER_STOPS["drop"]) == 12
+def test_the_default_stops_are_half_decades_and_at_most_48_runs():
+    assert babysit.EXPLORER_STOPS["lr"] == pytest.approx(10 ** np.arange(-2, 0.51, 0.5))
+    assert babysit.EXPLORER_STOPS["init_scale"] == pytest.approx([0.1, 1.0])
+    assert np.prod([len(v) for v in babysit.EXPLORER_STOPS.values()]) == 48
 
 
 def test_copy_layers_copies_exactly_the_named_layers():
@@ -157,3 +160,11 @@ def test_fine_tune_is_the_training_loop_on_the_chosen_classes():
         babysit.fine_tune([3, 3], 5)
     with pytest.raises(ValueError, match="n must be"):
         babysit.fine_tune([7, 8], 10_000)
+
+
+def test_steps_per_epoch_counts_the_last_partial_batch():
+    assert babysit.steps_per_epoch() == 34  # 1078 = 33 * 32 + 22
+    assert babysit.steps_per_epoch(10, 100) == 10
+    assert babysit.steps_per_epoch(32, 20) == 1  # one batch of all 20
+    with pytest.raises(ValueError, match="batch_size"):
+        babysit.steps_per_epoch(0)

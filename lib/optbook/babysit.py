@@ -33,7 +33,7 @@ from typing import NamedTuple
 
 import numpy as np
 
-from optbook import data, nn, optimizers, statecache
+from optbook import data, monitor, nn, optimizers, statecache
 
 SIZES = (64, 100, 100, 10)
 """Layer widths of the chapter's network, 64 pixels in, two hidden layers, 10 classes out."""
@@ -123,6 +123,16 @@ def babysit(lr: float = 0.1, weight_decay: float = 0.0, init_scale: float = 1.0,
     return Run(history, net)
 
 
+def steps_per_epoch(batch_size: int = 32, train_size: int | None = None) -> int:
+    """Steps in an epoch of :func:`babysit` over ``train_size`` training digits (all 1078 by
+    default) in batches of ``batch_size``: the last batch of an epoch may be smaller."""
+    n = digits_split(0).X_train.shape[0] if train_size is None else train_size
+    for name, value in (("batch_size", batch_size), ("train_size", n)):
+        if isinstance(value, bool) or not isinstance(value, int | np.integer) or value < 1:
+            raise ValueError(f"{name} must be an integer >= 1, got {value!r}")
+    return -(-int(n) // min(int(batch_size), int(n)))
+
+
 def validation_loss(lr: float, weight_decay: float = 0.0, *, epochs: int = 3, **settings) -> float:
     """The validation cross-entropy after a :func:`babysit` run of ``epochs`` epochs: the
     objective of the chapter's hyper-parameter search (NaN if the run diverged)."""
@@ -201,13 +211,15 @@ def gallery(record: str = "step") -> dict:
 
 
 EXPLORER_STOPS = {
-    "lr": tuple(float(v) for v in 10.0 ** np.arange(-3.0, 0.01, 0.5)),
-    "weight_decay": (1e-4, 1e-3, 1e-2, 1e-1),
-    "init_scale": tuple(float(v) for v in 10.0 ** np.arange(-1.0, 0.01, 0.5)),
-    "drop": (0.0, 0.25, 0.5),
+    "lr": tuple(float(v) for v in 10.0 ** np.arange(-2.0, 0.51, 0.5)),
+    "weight_decay": (1e-3, 1e-1),
+    "init_scale": (0.1, 1.0),
+    "drop": (0.0, 0.5),
 }
-"""The babysitter explorer's slider stops, seven learning rates half a decade apart from
-:math:`10^{-3}` to 1, four weight decays, three initial scales and three drop probabilities."""
+"""The babysitter explorer's slider stops: six learning rates half a decade apart from
+:math:`10^{-2}` to :math:`10^{0.5}`, a weak and a strong weight decay, a small and He's
+initial scale, no dropout and :math:`p = 0.5`: 48 runs, few enough for a static page to show
+a precomputed figure for each."""
 
 EXPLORER_EPOCHS = 15
 """Epochs of each of the explorer's runs."""
@@ -223,8 +235,10 @@ step)."""
 def curves(lr: float, weight_decay: float = 0.0, init_scale: float = 1.0, drop: float = 0.0,
            *, epochs: int = EXPLORER_EPOCHS, seed=0) -> dict:
     """A :func:`babysit` run reduced to ``{"series": (len(SERIES), epochs) array,
-    "diverged_at": k}``: each series per epoch, NaN after a divergence, and the index of the
-    first non-finite iterate (-1 for a run that did not diverge)."""
+    "diverged_at": k, "diagnosis": i}``: each series per epoch, NaN after a divergence, the
+    index of the first non-finite iterate (-1 for a run that did not diverge) and the index in
+    :data:`optbook.monitor.NAMES` of the name :func:`optbook.monitor.diagnose` gives the
+    run."""
     history = babysit(lr, weight_decay, init_scale, drop, epochs=epochs, seed=seed).history
     linear = list(history.update_ratio.values())
     relu = [stats["dead"] for stats in history.activations.values()]
@@ -233,17 +247,19 @@ def curves(lr: float, weight_decay: float = 0.0, init_scale: float = 1.0, drop: 
     series = np.full((len(SERIES), epochs), np.nan)
     for i, row in enumerate(rows):
         series[i, : row.size] = row
+    name = monitor.diagnose(history, SIZES[-1])
     return {"series": series,
-            "diverged_at": -1 if history.diverged_at is None else history.diverged_at}
+            "diverged_at": -1 if history.diverged_at is None else history.diverged_at,
+            "diagnosis": monitor.NAMES.index(name)}
 
 
 def explorer_grid(stops: dict | None = None, epochs: int = EXPLORER_EPOCHS) -> dict:
     """:func:`curves` at every combination of ``stops`` (default :data:`EXPLORER_STOPS`; a dict
     of the four knobs' values, in the order lr, weight_decay, init_scale, drop), as
     ``{"series": (n_lr, n_wd, n_init, n_drop, len(SERIES), epochs) float32 array,
-    "diverged_at": (n_lr, n_wd, n_init, n_drop) array}`` plus each knob's stops by name. Computed
-    once per version of the library and then read from disk (:func:`optbook.statecache.cached`):
-    the default grid is 252 runs."""
+    "diverged_at": (n_lr, n_wd, n_init, n_drop) array, "diagnosis": same shape}`` plus each
+    knob's stops by name. Computed once per version of the library and then read from disk
+    (:func:`optbook.statecache.cached`): the default grid is 48 runs."""
     stops = dict(EXPLORER_STOPS if stops is None else stops)
     if list(stops) != list(EXPLORER_STOPS):
         raise ValueError(f"stops must give values for {list(EXPLORER_STOPS)}, in that order")
@@ -255,13 +271,16 @@ def explorer_grid(stops: dict | None = None, epochs: int = EXPLORER_EPOCHS) -> d
         shape = tuple(len(v) for v in stops.values())
         series = np.empty((*shape, len(SERIES), epochs), dtype=np.float32)
         diverged = np.empty(shape, dtype=np.int64)
+        diagnosis = np.empty(shape, dtype=np.int64)
         for index in np.ndindex(*shape):
             knobs = [values[i] for values, i in zip(stops.values(), index, strict=True)]
             result = curves(*knobs, epochs=epochs)
             series[index] = result["series"]
             diverged[index] = result["diverged_at"]
-        return {"series": series, "diverged_at": diverged,
+            diagnosis[index] = result["diagnosis"]
+        return {"series": series, "diverged_at": diverged, "diagnosis": diagnosis,
                 **{k: np.array(v) for k, v in stops.items()}}
 
-    key = {"stops": stops, "epochs": epochs, "sizes": SIZES, "series": SERIES}
+    key = {"stops": stops, "epochs": epochs, "sizes": SIZES, "series": SERIES,
+           "names": monitor.NAMES}
     return statecache.cached("babysitter_grid", key, compute)
