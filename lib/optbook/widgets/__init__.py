@@ -17,6 +17,10 @@ image's alternative text.
 * :class:`~optbook.widgets.momentum_map.MomentumRateMap`: heavy ball's measured rate
   over the :math:`(\eta, \gamma)` plane, the stability boundary and Polyak's optimum over it,
   and the path at the chosen point.
+* :class:`~optbook.widgets.babysitter.BabysitterExplorer`: a run of the digits network at a
+  learning rate, weight decay, initial scale and drop probability, seen through the monitors of
+  the chapter on training in practice (losses, accuracies, update ratios, dead units); its 48
+  slider stops are training runs computed once per version of the library.
 
 The drawing engine they share (layered redraws, the published image, weak callbacks) is
 :mod:`optbook.widgets.engine`. Values past a stability bound are allowed: divergence is part of
@@ -24,6 +28,7 @@ the lesson. A run that diverges is drawn up to its last finite iterate and label
 step k". Values outside a control's range raise ``ValueError`` naming the control and the range.
 """
 
+from optbook.widgets.babysitter import BabysitterExplorer
 from optbook.widgets.controls import LABEL_SLIDERS, check, hyper_spec, make_widget, spec
 from optbook.widgets.engine import ARTISTS, FIGURE, SCENERY, Explorer
 from optbook.widgets.momentum_map import MomentumRateMap
@@ -35,6 +40,7 @@ __all__ = [
     "FIGURE",
     "LABEL_SLIDERS",
     "SCENERY",
+    "BabysitterExplorer",
     "Explorer",
     "MomentumRateMap",
     "QuadraticRateExplorer",
