@@ -40,20 +40,6 @@ def stop_spec(key: str, stops, value) -> dict:
     return controls.spec(key, label, symbol, kind, value, stops[0], stops[-1], float(steps[0]))
 
 
-def settings(control: dict) -> list:
-    """Every value a control's slider can take: min, min + step, ..., max (log: in log10
-    units), or its options."""
-    if control["kind"] == "choice":
-        return list(control["options"])
-    if control["kind"] == "log":
-        low, high = math.log10(control["min"]), math.log10(control["max"])
-    else:
-        low, high = control["min"], control["max"]
-    count = round((high - low) / control["step"]) + 1
-    values = np.linspace(low, high, count)
-    return [float(v) for v in (10.0 ** values if control["kind"] == "log" else values)]
-
-
 class BabysitterExplorer(Explorer):
     r"""A run of the chapter's network (:func:`optbook.babysit.babysit`: the 64-100-100-10 ReLU
     perceptron on the 8×8 digits, mini-batch SGD, batches of 32) for ``epochs`` epochs, seen
@@ -216,9 +202,10 @@ class BabysitterExplorer(Explorer):
         else:
             ratios = ", ".join(number(series[f"ratio_{i}"][-1], 2) for i in (1, 2, 3))
             body = (
-                f"Top left: the cross-entropy falls from {number(series['train_loss'][0])} to "
-                f"{number(series['train_loss'][-1])} on the training digits and ends at "
-                f"{number(series['val_loss'][-1])} on the validation digits (chance: "
+                "Top left: the cross-entropy on the training digits is "
+                f"{number(series['train_loss'][0])} in the first epoch and "
+                f"{number(series['train_loss'][-1])} in the last, and on the validation digits "
+                f"it ends at {number(series['val_loss'][-1])} (chance: "
                 f"{number(math.log(babysit.SIZES[-1]))}). Top right: the training accuracy ends "
                 f"at {100 * series['train_accuracy'][-1]:.1f} percent and the validation "
                 f"accuracy at {100 * series['val_accuracy'][-1]:.1f} percent. Bottom left: the "
