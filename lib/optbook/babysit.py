@@ -216,7 +216,7 @@ EXPLORER_STOPS = {
     "init_scale": (0.1, 1.0),
     "drop": (0.0, 0.5),
 }
-"""The babysitter explorer's slider stops: six learning rates half a decade apart from
+"""The babysitter explorer's slider stops, six learning rates half a decade apart from
 :math:`10^{-2}` to :math:`10^{0.5}`, a weak and a strong weight decay, a small and He's
 initial scale, no dropout and :math:`p = 0.5`: 48 runs, few enough for a static page to show
 a precomputed figure for each."""

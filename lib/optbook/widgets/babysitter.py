@@ -20,9 +20,10 @@ CONTROLS = {
     "drop": ("drop probability p", "p", "linear"),
 }
 
-#: Fixed limits of the panels' value axes, the same for every state (the static page swaps
-#: images of equal frames): the losses and the update ratios on log axes.
+#: Fixed limits of the loss panel's log axis, the same for every state (the static page swaps
+#: images of equal frames; the accuracy and dead-unit panels span 0 to 100 %).
 LOSS_LIMITS = (1e-3, 1e2)
+#: Fixed limits of the update-ratio panel's log axis.
 RATIO_LIMITS = (1e-5, 10.0)
 
 
