@@ -48,7 +48,8 @@ def source_text(page: str) -> str:
     return ""
 
 
-EXPLORER_CALL = re.compile(r"widgets\.(TrajectoryExplorer|QuadraticRateExplorer|MomentumRateMap)\(")
+EXPLORER_CALL = re.compile(
+    r"widgets\.(TrajectoryExplorer|QuadraticRateExplorer|MomentumRateMap|BabysitterExplorer)\(")
 
 
 def explorers_in_source(page: str) -> int:

@@ -30,6 +30,10 @@ image's alternative text.
 * :class:`~optbook.widgets.noise_ball.NoiseBallExplorer`: mini-batch SGD runs on a
   least-squares problem at a chosen rate, batch size and schedule; their spread and excess loss
   over the exact moments and the noise floor of the current rate.
+* :class:`~optbook.widgets.babysitter.BabysitterExplorer`: a run of the digits network at a
+  learning rate, weight decay, initial scale and drop probability, seen through the monitors of
+  the chapter on training in practice (losses, accuracies, update ratios, dead units); its 48
+  slider stops are training runs computed once per version of the library.
 
 The drawing engine they share (layered redraws, the published image, weak callbacks) is
 :mod:`optbook.widgets.engine`. Values past a stability bound are allowed: divergence is part of
@@ -37,6 +41,7 @@ the lesson. A run that diverges is drawn up to its last finite iterate and label
 step k". Values outside a control's range raise ``ValueError`` naming the control and the range.
 """
 
+from optbook.widgets.babysitter import BabysitterExplorer
 from optbook.widgets.cliff_clipping import CliffClippingExplorer
 from optbook.widgets.controls import LABEL_SLIDERS, check, hyper_spec, make_widget, spec
 from optbook.widgets.depth_variance import DepthVarianceExplorer
@@ -49,10 +54,11 @@ from optbook.widgets.trajectory import TrajectoryExplorer
 
 __all__ = [
     "ARTISTS",
-    "CliffClippingExplorer",
     "FIGURE",
     "LABEL_SLIDERS",
     "SCENERY",
+    "BabysitterExplorer",
+    "CliffClippingExplorer",
     "DepthVarianceExplorer",
     "DropoutDigitsExplorer",
     "Explorer",
