@@ -57,9 +57,10 @@ class CovariateShift(NamedTuple):
     """:math:`\\|G\\|`, the scale to read the distance against."""
 
 
-class _Frozen:
-    """The network's parameters, gradients, running statistics and random generators, put
-    back by :meth:`reset` before each evaluation and by the ``with`` block's end."""
+class Frozen:
+    """Context manager keeping the network's parameters, gradients, running statistics and
+    random generators: :meth:`reset` puts the statistics and generators back before each
+    evaluation, and the end of the ``with`` block puts everything back."""
 
     def __init__(self, net):
         self.net = net
@@ -104,7 +105,7 @@ def along_gradient(net: Sequential, loss, x, targets, step_sizes, *, direction=N
         sizes <= 0.0
     ):
         raise ValueError("step_sizes must be a non-empty 1-D array of finite numbers > 0")
-    with _Frozen(net) as frozen:
+    with Frozen(net) as frozen:
         start, g0 = _gradient(net, frozen, x, targets, loss, training)
         d = g0 if direction is None else np.asarray(direction, dtype=np.float64)
         if d.shape != (net.size,) or not np.all(np.isfinite(d)):
@@ -141,7 +142,7 @@ def covariate_shift(net: Sequential, loss, x, targets, update, layer, *,
     block = net.slices[layer]
     lin = net.layers[net.names.index(layer)]
     weights = slice(block.start, block.start + lin.n_out * lin.n_in)
-    with _Frozen(net) as frozen:
+    with Frozen(net) as frozen:
         _, g = _gradient(net, frozen, x, targets, loss, training)
         before = g[weights].copy()
         moved = frozen.params.copy()
