@@ -100,3 +100,22 @@ def test_mode_gap_compares_batch_statistics_with_running_ones():
 def test_bad_arguments_are_named(call, match):
     with pytest.raises(ValueError, match=match):
         call()
+
+
+def test_batch_dependence_puts_the_example_with_random_companions():
+    rng = np.random.default_rng(6)
+    x = rng.standard_normal((9, 2))
+    layer = nn.BatchNorm1d(2)
+    net = nn.Sequential(layer, seed=0)
+    result = running.batch_dependence(net, x, 4, 3, 5, seed=2)
+    draws = np.random.default_rng(2)
+    others = np.delete(np.arange(9), 4)
+    for k in range(5):
+        batch = x[np.concatenate([[4], draws.choice(others, 2, replace=False)])]
+        expected = (batch[0] - batch.mean(axis=0)) / np.sqrt(batch.var(axis=0) + 1e-5)
+        np.testing.assert_allclose(result.train_outputs[k], expected, rtol=1e-12)
+    np.testing.assert_allclose(result.eval_output, x[4] / np.sqrt(1 + 1e-5), rtol=1e-14)
+    np.testing.assert_array_equal(layer.running_mean, [0.0, 0.0])
+    assert np.ptp(result.train_outputs[:, 0]) > 0.1  # the companions change the output
+    with pytest.raises(ValueError, match="index"):
+        running.batch_dependence(net, x, 9, 3, 5)

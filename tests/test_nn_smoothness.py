@@ -109,3 +109,24 @@ def test_bad_arguments_are_named(call, match):
     x, y = least_squares()
     with pytest.raises(ValueError, match=match):
         call(nn.Sequential(nn.Linear(4, 1)), x, y)
+
+
+def test_unit_moments_of_a_noisy_layer_are_its_draws():
+    from optbook.nn.smoothness import unit_moments
+
+    rng = np.random.default_rng(5)
+    x = rng.standard_normal((40, 3))
+    noise = ShiftScaleNoise(4, shift=2.0, scale=3.0, seed=1)
+    net = nn.Sequential(nn.Linear(3, 4, bias=False), nn.BatchNorm1d(4), noise, nn.ReLU(),
+                        nn.Linear(4, 2), seed=0)
+    means, stds = unit_moments(net, x, "noise2")
+    draw = np.random.default_rng(1)
+    shifts = draw.uniform(-2.0, 2.0, 4)
+    scales = np.exp(draw.uniform(-np.log(3.0), np.log(3.0), 4))
+    np.testing.assert_allclose(means, shifts, atol=1e-12)
+    # a normalised unit has standard deviation sqrt(var / (var + eps)), 1 - O(1e-5) here
+    np.testing.assert_allclose(stds, scales, rtol=1e-4)
+    again, _ = unit_moments(net, x, "noise2")
+    np.testing.assert_array_equal(again, means)  # the generator was put back
+    with pytest.raises(ValueError, match="layer"):
+        unit_moments(net, x, "noise9")

@@ -21,7 +21,8 @@ one, which normalises the batch, has mean :math:`\sigma^2 (B-1)/B`.
 
 :func:`mode_gap` measures the other side: the same examples through the network in training
 mode (normalised with the statistics of their own mini-batch of size :math:`B`) and in
-evaluation mode (with the running statistics).
+evaluation mode (with the running statistics), and :func:`batch_dependence` the reason: in
+training mode one example's output depends on which other examples share its batch.
 """
 
 from __future__ import annotations
@@ -144,3 +145,44 @@ def mode_gap(net: Sequential, loss, x, targets, batch_size: int, *, seed=0) -> M
     unit = 1.0 if loss.classification else math.nan
     return ModeGap(train_loss / used.size, train_correct / used.size * unit, eval_value,
                    eval_correct / used.size * unit)
+
+
+class BatchDependence(NamedTuple):
+    """One example's outputs in many training-mode batches, and in evaluation mode."""
+
+    train_outputs: np.ndarray
+    """``(draws, n_outputs)``: its outputs, one row per batch it was put in."""
+    eval_output: np.ndarray
+    """``(n_outputs,)``: its output in evaluation mode, which no other example changes."""
+
+
+@one_blas_thread
+def batch_dependence(net: Sequential, x, index: int, batch_size: int, draws: int, *,
+                     seed=0) -> BatchDependence:
+    r"""Put example ``index`` of ``x`` into ``draws`` mini-batches of ``batch_size``, its
+    companions drawn at random without replacement from the other examples (seeded), and
+    return its training-mode output in each, with its evaluation-mode output. The running
+    statistics are left as they were."""
+    if not isinstance(net, Sequential):
+        raise ValueError(f"net must be an optbook.nn Sequential, got {type(net).__name__}")
+    x = net.check_inputs(x)
+    n = x.shape[0]
+    if isinstance(index, bool) or not isinstance(index, int | np.integer) or not 0 <= index < n:
+        raise ValueError(f"index must be an integer in [0, {n - 1}], got {index!r}")
+    if isinstance(batch_size, bool) or not isinstance(batch_size, int | np.integer) or not (
+        2 <= batch_size <= n
+    ):
+        raise ValueError(f"batch_size must be an integer in [2, {n}], got {batch_size!r}")
+    if isinstance(draws, bool) or not isinstance(draws, int | np.integer) or draws < 1:
+        raise ValueError(f"draws must be an integer >= 1, got {draws!r}")
+    rng = np.random.default_rng(seed)
+    others = np.delete(np.arange(n), index)
+    saved = net.state()
+    outputs = np.empty((int(draws), net.n_outputs))
+    try:
+        for k in range(int(draws)):
+            rows = np.concatenate([[index], rng.choice(others, batch_size - 1, replace=False)])
+            outputs[k] = net.forward_unchecked(x[rows], True)[0]
+    finally:
+        net.load_state(saved)
+    return BatchDependence(outputs, net.forward_unchecked(x[index:index + 1], False)[0].copy())

@@ -18,6 +18,9 @@ of that layer's weights before and after the layers *below* it take their step:
 J(W_1^{t+1}, \dots, W_{i-1}^{t+1}, W_i^t, \dots, W_k^t)`, reported as
 :math:`\|G - G'\|` and the cosine of their angle (:func:`covariate_shift`).
 
+:func:`unit_moments` shows the distribution a layer passes on, per unit, so that its shift from
+step to step (the covariate shift of the story) can be watched.
+
 All evaluations see the same mini-batch, in training mode by default (batch norm normalises
 with the batch's statistics, as in the step being measured), and the same random draws: the
 running statistics and every layer's generator (dropout, :class:`~optbook.nn.noise.ShiftScaleNoise`)
@@ -154,3 +157,22 @@ def covariate_shift(net: Sequential, loss, x, targets, update, layer, *,
     cosine = float(before @ after) / norms if norms > 0.0 else 1.0
     return CovariateShift(float(np.linalg.norm(before - after)), cosine,
                           float(np.linalg.norm(before)))
+
+
+def unit_moments(net: Sequential, x, layer, *, training: bool = True):
+    """``(means, stds)``: the mean and standard deviation over the batch ``x`` of each unit of
+    the output of ``layer`` (its name, e.g. ``"noise2"``), in training mode by default (a
+    linear layer whose bias the activation after it adds is seen without that bias). The
+    running statistics and random generators are left as they were."""
+    if not isinstance(net, Sequential):
+        raise ValueError(f"net must be an optbook.nn Sequential, got {type(net).__name__}")
+    if layer not in net.names:
+        raise ValueError(f"layer must name a layer of the network ({', '.join(net.names)}), "
+                         f"got {layer!r}")
+    x = net.check_inputs(x)
+    with Frozen(net):
+        h = x
+        for current in net.layers[: net.names.index(layer) + 1]:
+            h = current.forward(h, training)
+        out = h.astype(np.float64)
+        return out.mean(axis=0), out.std(axis=0)
