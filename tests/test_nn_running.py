@@ -119,3 +119,16 @@ def test_batch_dependence_puts_the_example_with_random_companions():
     assert np.ptp(result.train_outputs[:, 0]) > 0.1  # the companions change the output
     with pytest.raises(ValueError, match="index"):
         running.batch_dependence(net, x, 9, 3, 5)
+
+
+def test_keras_statistics_are_the_library_s_with_one_minus_the_momentum_and_biased():
+    rng = np.random.default_rng(7)
+    batches = [3.0 * rng.standard_normal((8, 2)) + 1.0 for _ in range(5)]
+    keras_means, keras_vars = running.keras_running_trace(batches, momentum=0.99)
+    means, variances = running.running_trace(batches, momentum=0.01)
+    np.testing.assert_allclose(keras_means, means, rtol=1e-14, atol=1e-16)
+    # by hand: the first step from variance 1 with the biased batch variance
+    np.testing.assert_allclose(keras_vars[1], 0.99 + 0.01 * batches[0].var(axis=0), rtol=1e-15)
+    assert np.all(keras_vars[1] < variances[1])  # biased: (B-1)/B of the unbiased increment
+    with pytest.raises(ValueError, match="momentum"):
+        running.keras_running_trace(batches, momentum=1.0)

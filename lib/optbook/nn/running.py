@@ -106,6 +106,29 @@ def running_trace(batches, momentum: float = 0.1):
     return np.array(means), np.array(variances)
 
 
+def keras_running_trace(batches, momentum: float = 0.99):
+    r"""Keras' running statistics for the same ``batches`` as :func:`running_trace`, transcribed
+    from ``keras.layers.BatchNormalization`` (Keras 3): ``moving = moving * momentum + batch *
+    (1 - momentum)``, its momentum (default 0.99) on the *old* value, and the batch variance
+    from ``ops.moments``, the biased one, where PyTorch keeps the unbiased one. Starts at mean 0
+    and variance 1 like PyTorch. Returns ``(means, variances)`` of shape
+    ``(len(batches) + 1, C)``."""
+    momentum = float(momentum)
+    if not 0.0 <= momentum < 1.0:
+        raise ValueError(f"momentum must be in [0, 1), got {momentum!r}")
+    batches = [np.asarray(b, dtype=np.float64) for b in batches]
+    if not batches or any(b.ndim != 2 or b.shape[1] != batches[0].shape[1] for b in batches):
+        raise ValueError("batches must be a non-empty sequence of 2-D arrays of equal width")
+    mean, var = np.zeros(batches[0].shape[1]), np.ones(batches[0].shape[1])
+    means, variances = [mean], [var]
+    for b in batches:
+        mean = mean * momentum + b.mean(axis=0) * (1.0 - momentum)
+        var = var * momentum + b.var(axis=0) * (1.0 - momentum)
+        means.append(mean)
+        variances.append(var)
+    return np.array(means), np.array(variances)
+
+
 class ModeGap(NamedTuple):
     """Loss and accuracy of the same examples in the two modes (see :func:`mode_gap`)."""
 
