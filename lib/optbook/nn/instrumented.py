@@ -37,8 +37,8 @@ class SGDRecord(NamedTuple):
     loss: np.ndarray
     """The training-mode loss of each step's mini-batch at :math:`\\theta_t`, before the step."""
     norms: dict
-    """For each tracked block, :math:`\\|\\theta_t[\\text{block}]\\|` at :math:`t = 0, \\dots,
-    T` (one entry more than steps run)."""
+    """The norm of each tracked block of parameters before every step and after the last one
+    (one entry more than the steps run)."""
     grad_norms: dict
     """For each tracked block, the norm of its part of each step's gradient."""
     probe_steps: np.ndarray

@@ -55,7 +55,7 @@ class Sharpness(NamedTuple):
     """What :func:`sharpness` found."""
 
     largest: float
-    """The largest Ritz value: the estimate of :math:`\\lambda_\\max(H)`."""
+    """The largest Ritz value, the estimate of :math:`\\lambda_\\max(H)`."""
     smallest: float
     """The smallest Ritz value, an estimate of :math:`\\lambda_\\min(H)` (cruder)."""
     residual: float

@@ -78,6 +78,7 @@ class Frozen:
         return self
 
     def reset(self):
+        """Put back the running statistics and the layers' random generators."""
         self.net.load_state(self.state)
         for layer, state in self.generators:
             layer.rng.bit_generator.state = state
