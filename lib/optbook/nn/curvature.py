@@ -10,7 +10,9 @@ stability*, :math:`\lambda_{\max} \approx 2/\eta` (Cohen et al. 2021).
 :func:`curvature_run` trains a network by SGD (:func:`~optbook.nn.instrumented.instrumented_sgd`)
 and, at steps :math:`t = 0, k, 2k, \dots` (``every`` :math:`= k`), before the step, measures on
 a fixed probe batch the training-mode loss and the sharpness by Lanczos iteration
-(:func:`~optbook.nn.sharpness.sharpness`). :func:`curvature_grid` does so for every
+(:func:`~optbook.nn.sharpness.sharpness`, stopped when the residual of the largest Ritz pair
+is below 1 % of its value (by default), after at most ``lanczos_steps`` steps: four to six where the
+largest eigenvalue stands apart, more where it does not). :func:`curvature_grid` does so for every
 combination of learning rate, depth, batch norm and batch size of the chapter's deep ReLU
 networks (:func:`~optbook.nn.deep_nets.relu_net`): the states the batch-norm explorer steps
 through.
@@ -26,7 +28,7 @@ import numpy as np
 
 from .deep_nets import relu_net
 from .instrumented import instrumented_sgd
-from .sharpness import sharpness
+from .sharpness import sharpness_on_current_threads
 
 
 class CurvatureRun(NamedTuple):
@@ -45,17 +47,21 @@ class CurvatureRun(NamedTuple):
 
 
 def curvature_run(net, data, probe, *, lr: float, steps: int, batch_size: int, every: int,
-                  lanczos_steps: int = 10, loss="cross_entropy", seed=0) -> CurvatureRun:
+                  lanczos_steps: int = 20, lanczos_tol: float | None = 1e-2,
+                  loss="cross_entropy", seed=0) -> CurvatureRun:
     r"""Train ``net`` (in place) by SGD on ``data = (X, y)`` for ``steps`` steps of rate
     ``lr`` with mini-batches of ``batch_size``; every ``every`` steps, starting at step 0,
-    measure the loss and the sharpness (``lanczos_steps`` Lanczos steps) on the batch
-    ``probe = (X_probe, y_probe)``. A run that diverges stops there; its checkpoints end with
+    measure the loss and the sharpness (at most ``lanczos_steps`` Lanczos steps, stopped at a
+    relative residual of ``lanczos_tol``, see :func:`~optbook.nn.sharpness.sharpness`) on the
+    batch ``probe = (X_probe, y_probe)``. A run that diverges stops there; its checkpoints end with
     the last one before the divergence."""
     x_probe, y_probe = probe
 
     def measure(net, xb, yb, update):
         value = net.loss_and_grad(x_probe, y_probe, loss)[0]
-        return value, sharpness(net, loss, x_probe, y_probe, steps=lanczos_steps).largest
+        return value, sharpness_on_current_threads(net, loss, x_probe, y_probe,
+                                                   steps=lanczos_steps,
+                                                   tol=lanczos_tol).largest
 
     with np.errstate(over="ignore", invalid="ignore"):
         record = instrumented_sgd(net, loss, data, lr=lr, steps=steps, batch_size=batch_size,
@@ -66,7 +72,7 @@ def curvature_run(net, data, probe, *, lr: float, steps: int, batch_size: int, e
 
 
 def curvature_grid(data, probe, *, lrs, depths, batch_sizes, steps: int, every: int,
-                   width: int = 64, lanczos_steps: int = 10, seed=0) -> dict:
+                   width: int = 64, lanczos_steps: int = 20, seed=0) -> dict:
     r""":func:`curvature_run` for every learning rate in ``lrs``, depth in ``depths``, batch
     norm off and on, and batch size in ``batch_sizes``, each from a fresh
     :func:`~optbook.nn.deep_nets.relu_net` (``width`` units, He's initialisation, ``seed``);
