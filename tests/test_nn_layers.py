@@ -219,3 +219,27 @@ def test_trace_returns_every_layers_output_and_input_gradient():
     assert net.trace(x).input_grads == []
     with pytest.raises(ValueError, match=r"d_out must be a finite array of shape \(5, 3\)"):
         net.trace(x, r[:, :2])
+
+
+def test_activations_by_name_and_bad_network_definitions():
+    net = nn.Sequential(nn.Linear(3, 4), "tanh", nn.Linear(4, 2), seed=0)
+    assert isinstance(net.layers[1], nn.Tanh) and net.names == ["linear0", "tanh1", "linear2"]
+    cases = [
+        (lambda: nn.Sequential(nn.Linear(3, 4), "swish"), "unknown layer or activation 'swish'"),
+        (lambda: nn.mlp([3, 4, 2], activation="swish"), "unknown activation 'swish'"),
+        (lambda: nn.Sequential(nn.Linear(3, 4), nn.Linear(5, 2)),
+         r"Linear\(5, 2\) takes 5 input features, but gets 4"),
+        (lambda: nn.Sequential(nn.Linear(3, 4), nn.BatchNorm1d(5)), "takes 5 features"),
+        (lambda: nn.Sequential(nn.ReLU()), "needs a Linear or BatchNorm1d"),
+        (lambda: nn.Sequential(nn.Linear(3, 4), np.eye(3)), "layer 1 must be an optbook.nn layer"),
+        (lambda: nn.Sequential(nn.Linear(3, 4), dtype=np.float16), "float32 or float64"),
+        (lambda: nn.Linear(0, 4), "n_in must be an integer >= 1"),
+        (lambda: nn.LeakyReLU(1.5), "negative_slope"),
+    ]
+    for build, match in cases:
+        with pytest.raises(ValueError, match=match):
+            build()
+    shared = nn.Linear(3, 3)
+    nn.Sequential(shared)
+    with pytest.raises(ValueError, match="already belongs to a network"):
+        nn.Sequential(shared)

@@ -276,14 +276,39 @@ def test_epoch_callbacks_see_the_network_and_do_not_change_the_run():
 
 
 def test_training_runs_blas_on_one_thread_and_restores_the_setting():
+    """Every BLAS loaded when training starts (NumPy's among them) runs one thread during the
+    run, and its own setting again afterwards."""
     from threadpoolctl import threadpool_info
 
     def blas_threads():
-        return [pool["num_threads"] for pool in threadpool_info() if pool["user_api"] == "blas"]
+        return {pool["filepath"]: pool["num_threads"] for pool in threadpool_info()
+                if pool["user_api"] == "blas"}
 
     before = blas_threads()
+    assert before, "NumPy's BLAS is loaded"
     x, y = small_problem()
     history = nn.train(tanh_net(), "cross_entropy", optimizers.gd(0.1), (x, y), epochs=1,
                        batch_size=12, on_epoch_end=lambda epoch, net: blas_threads())
-    assert history.epoch_results[0] and set(history.epoch_results[0]) == {1}
-    assert blas_threads() == before
+    during = history.epoch_results[0]
+    assert {path: during[path] for path in before} == dict.fromkeys(before, 1)
+    after = blas_threads()
+    assert {path: after[path] for path in before} == before
+
+
+def test_the_stepper_checks_each_new_pair_of_vectors_and_then_steps_as_the_checked_step():
+    from optbook.nn.stepping import Stepper
+
+    opt = optimizers.adam(0.01)
+    stepper = Stepper(opt, 5, np.float64)
+    rng = np.random.default_rng(3)
+    x, g = rng.normal(size=5), rng.normal(size=5)
+    x_checked, state = x.copy(), opt.init_state(5, np.float64)
+    for _ in range(4):
+        stepper.step(x, g, 0.01)
+        optimizers.step(opt, x_checked, g, state, 0.01)
+    assert np.array_equal(x, x_checked)
+    assert np.array_equal(stepper.state.rows, state.rows)
+    with pytest.raises(ValueError, match="made for 5 coordinates"):
+        stepper.step(np.zeros(4), np.zeros(4), 0.01)
+    with pytest.raises(ValueError, match="lr must be a finite number"):
+        stepper.step(x, g, float("nan"))

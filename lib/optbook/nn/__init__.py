@@ -47,6 +47,7 @@ from .layers import (
 )
 from .losses import MSE, CrossEntropy, Loss
 from .network import Sequential, Trace, mlp
+from .threads import single_blas_thread
 from .train import History, train
 
 __all__ = [
@@ -81,6 +82,7 @@ __all__ = [
     "mlp",
     "permute_units",
     "relative_error",
+    "single_blas_thread",
     "softmax",
     "top_hessian_eigenvalue",
     "topological_order",

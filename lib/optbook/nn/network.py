@@ -36,6 +36,7 @@ from .layers import (
     Sigmoid,
     Tanh,
 )
+from .threads import one_blas_thread
 
 DTYPES = (np.float32, np.float64)
 
@@ -256,6 +257,7 @@ class Sequential:
             d_out = self.layers[i].backward(d_out, i > 0 or input_grad)
         return d_out
 
+    @one_blas_thread
     def trace(self, x, d_out=None, training: bool = False) -> Trace:
         r"""Every layer's output for a batch ``x``, and, given an upstream gradient ``d_out``
         at the outputs, :math:`\partial L/\partial(\text{input of layer } \ell)` for every
