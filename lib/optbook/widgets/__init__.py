@@ -17,6 +17,9 @@ image's alternative text.
 * :class:`~optbook.widgets.momentum_map.MomentumRateMap`: heavy ball's measured rate
   over the :math:`(\eta, \gamma)` plane, the stability boundary and Polyak's optimum over it,
   and the path at the chosen point.
+* :class:`~optbook.widgets.batchnorm_sharpness.BatchNormSharpnessExplorer`: SGD on a deep ReLU
+  network of the digits with and without batch norm, its loss and its sharpness against
+  :math:`2/\eta`, over a grid of precomputed states (learning rate, depth, batch size).
 
 The drawing engine they share (layered redraws, the published image, weak callbacks) is
 :mod:`optbook.widgets.engine`. Values past a stability bound are allowed: divergence is part of
@@ -24,6 +27,7 @@ the lesson. A run that diverges is drawn up to its last finite iterate and label
 step k". Values outside a control's range raise ``ValueError`` naming the control and the range.
 """
 
+from optbook.widgets.batchnorm_sharpness import BatchNormSharpnessExplorer
 from optbook.widgets.controls import LABEL_SLIDERS, check, hyper_spec, make_widget, spec
 from optbook.widgets.engine import ARTISTS, FIGURE, SCENERY, Explorer
 from optbook.widgets.momentum_map import MomentumRateMap
@@ -32,6 +36,7 @@ from optbook.widgets.trajectory import TrajectoryExplorer
 
 __all__ = [
     "ARTISTS",
+    "BatchNormSharpnessExplorer",
     "FIGURE",
     "LABEL_SLIDERS",
     "SCENERY",
