@@ -56,15 +56,23 @@ class BatchNormSharpnessExplorer(Explorer):
     ``loss_line``, ``sharp_line``, ``edge_line`` (the line :math:`2/\eta`), ``note``.
     """
 
+    #: The learning rates, the log slider's stops.
     LRS = tuple(float(10.0**e) for e in (-1.5, -1.0, -0.5, 0.0, 0.5))
-    """The learning rates, the log slider's stops."""
+    #: The depths (hidden blocks) offered.
     DEPTHS = (3, 8)
+    #: The mini-batch sizes offered.
     BATCH_SIZES = (16, 128)
+    #: Steps of a run's record (the last checkpoint is step ``STEPS - 1``).
     STEPS = 151
+    #: Steps between two measurements of the sharpness.
     EVERY = 10
+    #: Steps averaged in the loss curve.
     SMOOTH = 10
+    #: Units of each hidden block.
     WIDTH = 64
+    #: The loss axis (log), the same in every state; a larger loss is drawn at the top.
     LOSS_LIMITS = (1e-4, 1e2)
+    #: The sharpness axis (log), the same in every state.
     SHARPNESS_LIMITS = (1e-2, 1e3)
 
     def __init__(self, data, probe, *, runs=None, lr=1.0, depth=8, batchnorm=True,
