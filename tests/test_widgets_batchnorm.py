@@ -133,6 +133,15 @@ def test_bad_values_are_refused_and_change_nothing(made_up, values, message):
     assert made_up.values == before
 
 
+def test_a_rate_typed_between_the_stops_moves_the_slider_to_the_nearest(made_up):
+    made_up.update(lr=1.0, depth=3, batchnorm=True, batch_size=16)
+    made_up._widgets["lr"].value = 0.4  # what the slider's readout sends when a reader types
+    assert made_up._widgets["lr"].value == pytest.approx(10**-0.5)
+    assert made_up.state() == (pytest.approx(10**-0.5), 3, True, 16)
+    np.testing.assert_allclose(made_up.edge_line.get_ydata(), [2 / 10**-0.5] * 2)
+    assert "learning rate 0.316" in made_up.alt_text()
+
+
 def test_a_state_not_given_is_the_librarys_run_and_is_kept():
     digits = data.digits(seed=0)
     train = (digits.X_train[:96], digits.y_train[:96])

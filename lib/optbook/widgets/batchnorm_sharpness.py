@@ -107,16 +107,27 @@ class BatchNormSharpnessExplorer(Explorer):
                           options=list(self.BATCH_SIZES)),
         ]
 
-    def _stop(self, lr) -> float:
-        """The stop of :attr:`LRS` that ``lr`` is (to rounding), else a ``ValueError``."""
+    def _stop(self, lr, *, snap=False) -> float:
+        """The stop of :attr:`LRS` that ``lr`` is (to rounding), else a ``ValueError``; with
+        ``snap``, the stop nearest to ``lr`` on the log axis."""
         exponents = np.log10(self.LRS)
         if not (isinstance(lr, int | float | np.floating) and lr > 0 and math.isfinite(lr)):
             raise ValueError(f"lr must be one of {[round(x, 4) for x in self.LRS]}, got {lr!r}")
         nearest = int(np.argmin(np.abs(exponents - math.log10(lr))))
-        if abs(exponents[nearest] - math.log10(lr)) > 1e-6:
+        if not snap and abs(exponents[nearest] - math.log10(lr)) > 1e-6:
             raise ValueError(f"lr must be one of the slider's stops "
                              f"{[round(x, 4) for x in self.LRS]}, got {lr!r}")
         return self.LRS[nearest]
+
+    def _on_change(self, key, change):
+        """A reader who types a rate between the stops into the slider's readout gets the
+        nearest stop (the slider itself moves from stop to stop)."""
+        if key == "lr" and not self._muted:
+            stop = self._stop(change["new"], snap=True)
+            if stop != change["new"] and abs(math.log10(stop / change["new"])) > 1e-6:
+                self._widgets["lr"].value = stop  # calls this again, with the stop
+                return
+        super()._on_change(key, change)
 
     def _check(self, values) -> dict:
         checked = super()._check(values)
