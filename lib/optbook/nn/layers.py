@@ -181,6 +181,7 @@ class Activation(Layer):
         self._z = None
         self._y = None
         self._bias = self._grad_bias = np.empty(0)
+        self._pattern = None
 
     def bind(self, dtype, params, grads):
         super().bind(dtype, params, grads)
@@ -198,7 +199,15 @@ class Activation(Layer):
         y = self._out
         if y.shape != x.shape:
             y = self._out = self._buffer("y", x.shape[0], x.shape[1])
-        kernels.activation_forward(self.code, self.slope, x, self._bias, y)
+        if self._pattern is None:
+            kernels.activation_forward(self.code, self.slope, x, self._bias, y)
+        else:
+            if self._pattern.shape != x.shape:
+                raise ValueError(f"the frozen pattern has shape {self._pattern.shape}, the "
+                                 f"batch {x.shape}: freeze on the batch you pass")
+            if self._bias.size:
+                x += self._bias
+            np.multiply(x, self._pattern, out=y)
         self._z = x
         self._y = y
         return y
@@ -207,9 +216,32 @@ class Activation(Layer):
         dx = self._dx
         if dx.shape != dy.shape:
             dx = self._dx = self._buffer("dx", dy.shape[0], dy.shape[1])
-        kernels.activation_backward(self.code, self.slope, self._z, self._y, dy, dx,
-                                    self._grad_bias)
+        if self._pattern is None:
+            kernels.activation_backward(self.code, self.slope, self._z, self._y, dy, dx,
+                                        self._grad_bias)
+        else:
+            np.multiply(dy, self._pattern, out=dx)
+            if self._grad_bias.size:
+                self._grad_bias[...] = dx.sum(axis=0)
         return dx if need_dx else None
+
+    def freeze_pattern(self) -> None:
+        r"""Hold the ReLU family's derivative pattern of the last forward pass fixed,
+        :math:`d_{ij} = 1` where :math:`z_{ij} > 0`, else the negative slope: later passes
+        compute :math:`y = d \odot z` and :math:`\partial L/\partial z = d \odot
+        \partial L/\partial y`, the layer's linearisation on the batch it last saw, until
+        :meth:`thaw_pattern`. Finite differences of the gradient then see no kink (a unit
+        crossing 0 between two nearby points would add a spurious :math:`O(1/h)` curvature):
+        :mod:`optbook.nn.sharpness` differentiates the gradient this way."""
+        if self.code not in (kernels.RELU, kernels.LEAKY_RELU):
+            raise ValueError(f"{self!r} is smooth: only the ReLU family has a pattern to freeze")
+        if self._z is None:
+            raise ValueError("freeze_pattern needs a forward pass first")
+        self._pattern = np.where(self._z > 0, 1.0, self.slope).astype(self.dtype)
+
+    def thaw_pattern(self) -> None:
+        """Return to the layer's own nonlinearity (see :meth:`freeze_pattern`)."""
+        self._pattern = None
 
     def statistics(self) -> dict:
         """Mean and standard deviation of the last output, and the fraction of dead units

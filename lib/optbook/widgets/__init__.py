@@ -34,6 +34,9 @@ image's alternative text.
   learning rate, weight decay, initial scale and drop probability, seen through the monitors of
   the chapter on training in practice (losses, accuracies, update ratios, dead units); its 48
   slider stops are training runs computed once per version of the library.
+* :class:`~optbook.widgets.batchnorm_sharpness.BatchNormSharpnessExplorer`: SGD on a deep ReLU
+  network of the digits with and without batch norm, its loss and its sharpness against
+  :math:`2/\eta`, over a grid of precomputed states (learning rate, depth, batch size).
 
 The drawing engine they share (layered redraws, the published image, weak callbacks) is
 :mod:`optbook.widgets.engine`. Values past a stability bound are allowed: divergence is part of
@@ -42,6 +45,7 @@ step k". Values outside a control's range raise ``ValueError`` naming the contro
 """
 
 from optbook.widgets.babysitter import BabysitterExplorer
+from optbook.widgets.batchnorm_sharpness import BatchNormSharpnessExplorer
 from optbook.widgets.cliff_clipping import CliffClippingExplorer
 from optbook.widgets.controls import LABEL_SLIDERS, check, hyper_spec, make_widget, spec
 from optbook.widgets.depth_variance import DepthVarianceExplorer
@@ -58,6 +62,7 @@ __all__ = [
     "LABEL_SLIDERS",
     "SCENERY",
     "BabysitterExplorer",
+    "BatchNormSharpnessExplorer",
     "CliffClippingExplorer",
     "DepthVarianceExplorer",
     "DropoutDigitsExplorer",
