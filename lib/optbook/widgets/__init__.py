@@ -14,6 +14,9 @@ image's alternative text.
 * :class:`~optbook.widgets.quadratic_rate.QuadraticRateExplorer`: gradient descent on
   a quadratic of condition number :math:`\kappa`; the contraction :math:`|1-\eta\lambda_i|` per
   direction against :math:`\eta`, and the measured rate of a run.
+* :class:`~optbook.widgets.optimizer_race.OptimizerRace`: an adaptive rule against gradient
+  descent at the same learning rate on one of four landscapes, with the first step's length
+  against its closed form.
 * :class:`~optbook.widgets.momentum_map.MomentumRateMap`: heavy ball's measured rate
   over the :math:`(\eta, \gamma)` plane, the stability boundary and Polyak's optimum over it,
   and the path at the chosen point.
@@ -27,6 +30,7 @@ step k". Values outside a control's range raise ``ValueError`` naming the contro
 from optbook.widgets.controls import LABEL_SLIDERS, check, hyper_spec, make_widget, spec
 from optbook.widgets.engine import ARTISTS, FIGURE, SCENERY, Explorer
 from optbook.widgets.momentum_map import MomentumRateMap
+from optbook.widgets.optimizer_race import OptimizerRace
 from optbook.widgets.quadratic_rate import QuadraticRateExplorer
 from optbook.widgets.trajectory import TrajectoryExplorer
 
@@ -37,6 +41,7 @@ __all__ = [
     "SCENERY",
     "Explorer",
     "MomentumRateMap",
+    "OptimizerRace",
     "QuadraticRateExplorer",
     "TrajectoryExplorer",
     "check",
