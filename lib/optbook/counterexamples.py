@@ -9,7 +9,7 @@ r"""Two problems on which adaptive methods fail, run with the library's update r
 * :func:`wilson_fit`: least squares on the separable data of Wilson et al. (2017)
   (:func:`optbook.data.wilson_separable`), full-batch, from :math:`w = 0`.
 
-Both step the rules through the checked :func:`optbook.optimizers.step`, so they run exactly
+Both step the rules through the checked :func:`~optbook.optimizers.state.step`, so they run exactly
 the kernels the rest of the book runs.
 """
 

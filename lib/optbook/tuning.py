@@ -32,7 +32,7 @@ class Search(NamedTuple):
     at_edge: bool
     """Whether the best rate is the first or last of the grid."""
     histories: list
-    """The :class:`~optbook.nn.History` of each run."""
+    """The :class:`~optbook.nn.train.History` of each run."""
 
     @property
     def best_lr(self) -> float:

@@ -2,9 +2,10 @@ r"""The one place where :mod:`optbook.nn` calls the update rules of :mod:`optboo
 
 A :class:`Stepper` holds an optimizer's :class:`~optbook.optimizers.state.State` for one flat
 parameter vector and moves the whole vector with one call of the checked array step
-(:func:`optbook.optimizers.step`), the same rule code that moves a 2-D point. For look-ahead
+(:func:`~optbook.optimizers.state.step`), the same rule code that moves a 2-D point. For look-ahead
 Nesterov the gradient is taken at :math:`x - \gamma v` (:meth:`Stepper.gradient_point`,
-:func:`optbook.optimizers.lookahead`); every other rule takes it at the parameters themselves.
+:func:`~optbook.optimizers.state.lookahead`); every other rule takes it at the parameters
+themselves.
 """
 
 from __future__ import annotations

@@ -34,7 +34,7 @@ LANDSCAPES = {
     "two minima": (landscapes.two_minima, ((-2.0, 2.0), (-1.5, 1.5)), (1.5, 0.5)),
 }
 
-#: The loss axis, the same for every state: :math:`f(x_t) - f^*` from 1e-10 to 1e3.
+#: Limits of the loss axis, the same in every state (:math:`f(x_t) - f^*` from 1e-10 to 1e3).
 LOSS_LIMITS = (1e-10, 1e3)
 
 
@@ -58,13 +58,14 @@ class OptimizerRace(Explorer):
     (0.9, 0.99 or 0.999; RMSProp's and AdaDelta's :math:`\rho`) and ``eps`` (log,
     :math:`10^{-8}` to :math:`10^{-2}` in steps of a hundredfold). A rule ignores the controls
     it has no use for (:data:`METHODS`); the alternative text says which. Axis limits depend on
-    the landscape only. Every run is :attr:`STEPS` steps.
+    the landscape only. Every run is ``STEPS`` = 300 steps.
 
     Attributes: ``fig``; ``runs``, the :class:`~optbook.run.Trajectory` of the adaptive rule
     and of gradient descent; ``first_step`` (measured, closed form).
     """
 
     STEPS = 300
+    """Steps of each run."""
 
     def __init__(self, method="adam", landscape="ravine", lr=0.1, beta1=0.9, beta2=0.999,
                  eps=1e-8):
