@@ -293,3 +293,22 @@ def test_training_runs_blas_on_one_thread_and_restores_the_setting():
     assert {path: during[path] for path in before} == dict.fromkeys(before, 1)
     after = blas_threads()
     assert {path: after[path] for path in before} == before
+
+
+def test_the_stepper_checks_each_new_pair_of_vectors_and_then_steps_as_the_checked_step():
+    from optbook.nn.stepping import Stepper
+
+    opt = optimizers.adam(0.01)
+    stepper = Stepper(opt, 5, np.float64)
+    rng = np.random.default_rng(3)
+    x, g = rng.normal(size=5), rng.normal(size=5)
+    x_checked, state = x.copy(), opt.init_state(5, np.float64)
+    for _ in range(4):
+        stepper.step(x, g, 0.01)
+        optimizers.step(opt, x_checked, g, state, 0.01)
+    assert np.array_equal(x, x_checked)
+    assert np.array_equal(stepper.state.rows, state.rows)
+    with pytest.raises(ValueError, match="made for 5 coordinates"):
+        stepper.step(np.zeros(4), np.zeros(4), 0.01)
+    with pytest.raises(ValueError, match="lr must be a finite number"):
+        stepper.step(x, g, float("nan"))

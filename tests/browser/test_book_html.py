@@ -28,18 +28,7 @@ FAILING_IMPACTS = ("critical", "serious")
 # rule's violations on that page whose element lies inside `scope` (a CSS selector) are reported
 # but do not fail. The lead empties this list as the fixes are merged; an entry that no longer
 # matches anything fails the audit, so it cannot outlive its fix.
-KNOWN_AND_ASSIGNED: dict[str, list[tuple[str, str, str]]] = {
-    "chapters/gradient_descent": [
-        ("aria-input-field-name", ".widget-slider", "registry (#22): explorer sliders' names"),
-        ("image-alt", ".widget-output", "registry (#22): explorer figures' alt text"),
-    ],
-    "chapters/momentum": [
-        ("aria-input-field-name", ".widget-slider", "registry (#22): explorer sliders' names"),
-        ("image-alt", ".widget-output", "registry (#22): explorer figures' alt text"),
-        ("color-contrast", ".widget-html-content",
-         "registry (#22): explorer run titles in palette colours below 4.5:1 on white"),
-    ],
-}
+KNOWN_AND_ASSIGNED: dict[str, list[tuple[str, str, str]]] = {}
 
 
 def toc_pages() -> list[str]:

@@ -118,7 +118,11 @@ class TrajectoryExplorer(Explorer):
     def _build_controls(self, x0, steps):
         columns = []
         for opt, label, colour in zip(self.optimizers, self.labels, self.colours, strict=True):
-            title = widgets.HTML(f"<b style='color:{colour}'>{label}</b>")
+            # the palette's colours are too light for text on white (WCAG 4.5:1): the name is
+            # black beside a swatch of the run's colour
+            title = widgets.HTML(
+                f"<span aria-hidden='true' style='display:inline-block;width:0.8em;"
+                f"height:0.8em;margin-right:0.3em;background:{colour}'></span><b>{label}</b>")
             column = [self._add_control(controls.hyper_spec(f"{label}_{h.name}", h,
                                                             getattr(opt, h.name)))
                       for h in self._hypers(opt)]
