@@ -171,3 +171,57 @@ def test_show_displays_the_figure_once_as_its_png(monkeypatch):
     assert len(shown) == 1
     assert isinstance(shown[0], IPython.display.Image)
     assert shown[0].data == plotting.png(fig)
+
+
+def test_contrast_ratio_matches_wcag_reference_values():
+    # WCAG 2: black on white is 21:1; #767676 is the lightest grey with 4.5:1 on white
+    # (4.54:1) and #777777 falls just short (4.48:1); a colour on itself is 1:1.
+    assert plotting.contrast_ratio("black") == pytest.approx(21.0)
+    assert plotting.contrast_ratio("#767676") == pytest.approx(4.54, abs=0.005)
+    assert plotting.contrast_ratio("#777777") == pytest.approx(4.48, abs=0.005)
+    assert plotting.contrast_ratio("#E69F00", "#E69F00") == pytest.approx(1.0)
+    assert plotting.contrast_ratio("white", "black") == plotting.contrast_ratio("black", "white")
+
+
+def test_text_colours_keep_the_palette_hues_and_reach_aa_contrast():
+    import colorsys
+
+    import matplotlib as mpl
+
+    for name, colour in plotting.PALETTE.items():
+        shade = plotting.TEXT_COLOR[name]
+        assert plotting.contrast_ratio(shade) >= plotting.TEXT_CONTRAST, name
+        if plotting.contrast_ratio(colour) >= plotting.TEXT_CONTRAST:
+            assert shade == colour.upper()
+            continue
+        hue, light, _ = colorsys.rgb_to_hls(*mpl.colors.to_rgb(colour))
+        hue_shade, light_shade, saturation = colorsys.rgb_to_hls(*mpl.colors.to_rgb(shade))
+        assert light_shade < light
+        assert hue_shade == pytest.approx(hue, abs=0.01), name
+        # darkened no more than needed: two steps lighter (one may tie, after rounding to hex)
+        # falls short
+        lighter = colorsys.hls_to_rgb(hue_shade, light_shade + 0.02, saturation)
+        assert plotting.contrast_ratio(lighter) < plotting.TEXT_CONTRAST, name
+    assert plotting.contrast_ratio(plotting.PALETTE["orange"]) < 2.5  # why text needs shades
+
+
+def test_show_refuses_text_too_light_for_its_background(monkeypatch):
+    import IPython.display
+
+    shown = []
+    monkeypatch.setattr(IPython.display, "display", lambda *objs: shown.extend(objs))
+    fig, ax = plotting.subplots()
+    ax.plot([0, 1], [1, 0])
+    ax.text(0.5, 0.5, "orange words", color=plotting.PALETTE["orange"])
+    with pytest.raises(ValueError, match=r"'orange words' in #e69f00: 2\.\d\d:1"):
+        plotting.show(fig)
+    assert shown == []
+    fig, ax = plotting.subplots()
+    ax.text(0.5, 0.5, "orange words", color=plotting.TEXT_COLOR["orange"])
+    # light text over a heat map is left to the eye; a note gets its shade by itself
+    ax.imshow(np.zeros((4, 4)), extent=(0, 1, 0, 1), cmap="viridis")
+    ax.text(0.5, 0.5, "on the map", color="white")
+    note = plotting.note(ax, 0.1, 0.9, "diverged", color=plotting.PALETTE["yellow"])
+    assert note.get_color() == plotting.TEXT_COLOR["yellow"]
+    plotting.show(fig)
+    assert len(shown) == 1

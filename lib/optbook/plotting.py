@@ -10,6 +10,10 @@ Style
   are :data:`WIDTH` inches wide at :data:`DPI` dots per inch, i.e. 700 px: the book's text
   width, so a figure is shown at its natural size and its text at its nominal size.
 * Every axis is labelled; every figure with more than one line has a legend.
+* Text meets WCAG 2's AA contrast (4.5:1, :data:`TEXT_CONTRAST`). Most of the palette is too
+  light for text on white, so text in a run's colour uses :data:`TEXT_COLOR`, the same hues
+  darkened until they reach it; :func:`note` does so by itself, and :func:`show` refuses a
+  figure with text below the threshold (:func:`low_contrast_texts`).
 
 Figures are plain :class:`matplotlib.figure.Figure` objects with an Agg canvas, made by
 :func:`subplots` without pyplot: nothing is shown behind the caller's back and nothing is
@@ -22,6 +26,7 @@ The drawing functions return the artists they create, so an explorer updates the
 
 from __future__ import annotations
 
+import colorsys
 import io
 import math
 import struct
@@ -30,8 +35,10 @@ import zlib
 import matplotlib as mpl
 import numpy as np
 from matplotlib.backends.backend_agg import FigureCanvasAgg
-from matplotlib.collections import LineCollection
+from matplotlib.collections import LineCollection, QuadMesh
 from matplotlib.figure import Figure
+from matplotlib.image import AxesImage
+from matplotlib.text import Text
 
 from optbook import landscapes, optimizers
 
@@ -48,6 +55,40 @@ PALETTE = {
     "vermillion": "#D55E00",
     "reddish purple": "#CC79A7",
 }
+
+#: WCAG 2's minimum contrast ratio for normal text at level AA (success criterion 1.4.3).
+TEXT_CONTRAST = 4.5
+
+
+def _relative_luminance(colour) -> float:
+    """WCAG 2's relative luminance of an sRGB colour (any matplotlib colour)."""
+    channels = np.array(mpl.colors.to_rgb(colour))
+    linear = np.where(channels <= 0.04045, channels / 12.92, ((channels + 0.055) / 1.055) ** 2.4)
+    return float(np.dot([0.2126, 0.7152, 0.0722], linear))
+
+
+def contrast_ratio(colour, background="white") -> float:
+    r"""WCAG 2's contrast ratio :math:`(L_1 + 0.05)/(L_2 + 0.05)` of two colours, :math:`L_1`
+    the lighter one's relative luminance: 1 for equal colours, 21 for black on white."""
+    lighter, darker = sorted((_relative_luminance(colour), _relative_luminance(background)),
+                             reverse=True)
+    return (lighter + 0.05) / (darker + 0.05)
+
+
+def text_shade(colour, minimum: float = TEXT_CONTRAST) -> str:
+    """``colour`` as hex if it has contrast ``minimum`` on white, else the same hue and
+    saturation darkened (lightness lowered in steps of 0.01) to the first shade that does."""
+    hue, lightness, saturation = colorsys.rgb_to_hls(*mpl.colors.to_rgb(colour))
+    shade = mpl.colors.to_hex(colour).upper()
+    while contrast_ratio(shade) < minimum:
+        lightness -= 0.01
+        shade = mpl.colors.to_hex(colorsys.hls_to_rgb(hue, lightness, saturation)).upper()
+    return shade
+
+
+#: The palette's colours for text on white: each palette colour darkened by :func:`text_shade`
+#: to WCAG AA's contrast (black and blue are dark enough as they are).
+TEXT_COLOR = {name: text_shade(colour) for name, colour in PALETTE.items()}
 
 #: Colour and line style of each optimizer (names as in :data:`optbook.optimizers.NAMES`), from
 #: the registry's records.
@@ -135,14 +176,58 @@ def png(fig) -> bytes:
     return buffer.getvalue()
 
 
+def _background(text, renderer):
+    """The colour ``text`` is read against, or ``None`` where an image or heat map lies under it
+    (a reader's eye judges those)."""
+    box = text.get_bbox_patch()
+    if box is not None and box.get_facecolor()[3] >= 0.8:
+        return box.get_facecolor()
+    ax = text.axes
+    if ax is None:
+        return text.figure.get_facecolor()
+    extent = text.get_window_extent(renderer)
+    for artist in [*ax.images, *ax.collections]:
+        if isinstance(artist, AxesImage | QuadMesh) \
+                and extent.overlaps(artist.get_window_extent(renderer)):
+            return None
+    return ax.get_facecolor()
+
+
+def low_contrast_texts(fig, minimum: float = TEXT_CONTRAST) -> list[str]:
+    """One line per visible text of ``fig`` whose colour has less than ``minimum`` contrast on
+    its background (its box if opaque, else its axes or the figure; texts over images are not
+    judged), naming the text, its colour and the ratio."""
+    renderer = fig.canvas.get_renderer()
+    found = []
+    for text in fig.findobj(Text):
+        if not text.get_visible() or not text.get_text().strip():
+            continue
+        background = _background(text, renderer)
+        if background is None:
+            continue
+        ratio = contrast_ratio(mpl.colors.to_rgb(text.get_color()), mpl.colors.to_rgb(background))
+        if ratio < minimum:
+            found.append(f"{text.get_text()!r} in {mpl.colors.to_hex(text.get_color())}: "
+                         f"{ratio:.2f}:1")
+    return found
+
+
 def show(fig) -> None:
     """Display ``fig`` once in a notebook, as the PNG of :func:`png`.
 
     The book's figures are Agg figures built outside pyplot (:func:`subplots`), so a notebook
-    does not display them by itself; this is how chapters show them.
+    does not display them by itself; this is how chapters show them. A figure with text below
+    WCAG AA's contrast (:func:`low_contrast_texts`) raises ``ValueError``.
     """
     from IPython.display import Image, display
 
+    fig.canvas.draw()
+    weak = low_contrast_texts(fig)
+    if weak:
+        raise ValueError(
+            f"text below WCAG AA's contrast of {TEXT_CONTRAST}:1 on its background: "
+            + "; ".join(weak) + ". Use plotting.TEXT_COLOR[name] or plotting.text_shade(colour)"
+            " for text in a palette colour.")
     display(Image(png(fig)))
 
 
@@ -344,9 +429,10 @@ def divergence_text(k: int | None) -> str:
 
 
 def note(ax, x: float, y: float, text: str = "", *, color="black", ha="left", va="top"):
-    """A short text in axes coordinates on a white box (e.g. "diverged at step k"); returns
-    the :class:`~matplotlib.text.Text` to update with ``set_text``."""
-    return ax.text(x, y, text, transform=ax.transAxes, ha=ha, va=va, color=color,
+    """A short text in axes coordinates on a white box (e.g. "diverged at step k"), in
+    ``color`` darkened to text contrast (:func:`text_shade`); returns the
+    :class:`~matplotlib.text.Text` to update with ``set_text``."""
+    return ax.text(x, y, text, transform=ax.transAxes, ha=ha, va=va, color=text_shade(color),
                    fontsize=FONT["note"], zorder=6,
                    bbox={"boxstyle": "round,pad=0.25", "facecolor": "white", "alpha": 0.85,
                          "edgecolor": "none"})
