@@ -40,6 +40,8 @@ def test_method_sets_the_rule_its_colour_and_first_step(race):
         opt = race.current_optimizer()
         assert opt.name == method
         assert race.path.get_color() == plotting.optimizer_style(method)[0]
+        race.fig.canvas.draw()
+        assert plotting.low_contrast_texts(race.fig) == []
         measured, theory = race.first_step
         assert measured == pytest.approx(theory, rel=1e-9)
         start = np.array(LANDSCAPES["ravine"][2])

@@ -202,7 +202,7 @@ class OptimizerRace(Explorer):
                                 f"ratio {measured / theory:.4f}")
         self.gd_note.set_text(self._fate("GD", self.runs[1]))
         self.rule_note.set_text(self._fate(_rule_name(opt.name), self.runs[0]))
-        self.rule_note.set_color(colour)
+        self.rule_note.set_color(plotting.text_shade(colour))
         return FIGURE if new_scenery else ARTISTS
 
     def _fate(self, label, traj):
