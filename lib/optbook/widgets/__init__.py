@@ -17,6 +17,9 @@ image's alternative text.
 * :class:`~optbook.widgets.cliff_clipping.CliffClippingExplorer`: gradient descent on the
   cliff landscape with its gradient clipped by value, by norm or not at all; the path and the
   step lengths (every control takes a few values: 48 combinations for the static book).
+* :class:`~optbook.widgets.optimizer_race.OptimizerRace`: an adaptive rule against gradient
+  descent at the same learning rate on one of four landscapes, with the first step's length
+  against its closed form.
 * :class:`~optbook.widgets.momentum_map.MomentumRateMap`: heavy ball's measured rate
   over the :math:`(\eta, \gamma)` plane, the stability boundary and Polyak's optimum over it,
   and the path at the chosen point.
@@ -53,6 +56,7 @@ from optbook.widgets.dropout_digits import DropoutDigitsExplorer
 from optbook.widgets.engine import ARTISTS, FIGURE, SCENERY, Explorer
 from optbook.widgets.momentum_map import MomentumRateMap
 from optbook.widgets.noise_ball import NoiseBallExplorer
+from optbook.widgets.optimizer_race import OptimizerRace
 from optbook.widgets.quadratic_rate import QuadraticRateExplorer
 from optbook.widgets.trajectory import TrajectoryExplorer
 
@@ -69,6 +73,7 @@ __all__ = [
     "Explorer",
     "MomentumRateMap",
     "NoiseBallExplorer",
+    "OptimizerRace",
     "QuadraticRateExplorer",
     "TrajectoryExplorer",
     "check",
