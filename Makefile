@@ -14,7 +14,7 @@ NBVAL_TIMEOUT := 120
 export NUMBA_DISABLE_PERFORMANCE_WARNINGS := 1
 export PYDEVD_DISABLE_FILE_VALIDATION := 1
 
-.PHONY: help book test lab bench clean system-check lint unit nbval test-build browser
+.PHONY: help book test lab bench clean system-check lint unit nbval test-build browser js-test
 
 help:
 	@echo "make book   build the HTML book into $(BOOK_OUT)/html (creates $(VENV) on first use)"
@@ -71,7 +71,7 @@ book: setup invalidate-stale-cache
 	$(BIN)/jupyter-book build . $(JB_STRICT)
 	@echo "Open $(BOOK_OUT)/html/index.html"
 
-test: lint unit nbval test-build browser
+test: lint js-test unit nbval test-build browser
 	@echo "All checks passed."
 
 lint: setup
@@ -83,6 +83,13 @@ unit: setup
 nbval: setup
 	$(BIN)/python -m pytest --nbval-lax --nbval-cell-timeout=$(NBVAL_TIMEOUT) \
 	  -p no:cacheprovider -q chapters
+
+# The explorers' JavaScript (js/) against vectors the library writes, and ESLint.
+JS_VECTORS := $(BOOK_OUT)/js-vectors/vectors.json
+js-test: setup
+	$(BIN)/python tools/write_test_vectors.py $(JS_VECTORS)
+	OPTBOOK_VECTORS=$(JS_VECTORS) node --test tests/js/
+	npx --no-install eslint .
 
 # The test build executes every notebook from scratch (a fresh cache in its own folder).
 test-build: setup
