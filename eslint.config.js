@@ -19,7 +19,7 @@ const PLAIN = {
 };
 
 export default [
-  { ignores: ["_build/**", "_vendor/**", "node_modules/**", ".venv/**"] },
+  { ignores: ["_build/**", "_vendor/**", "node_modules/**", ".venv/**", "**/_static_js/**"] },
   js.configs.recommended,
   {
     files: ["js/**/*.js"],
@@ -27,7 +27,12 @@ export default [
     rules: PLAIN,
   },
   {
-    files: ["tests/js/**/*.js", "eslint.config.js", "benchmarks/**/*.js"],
+    files: ["benchmarks/**/*.js"],
+    languageOptions: { sourceType: "module", globals: BROWSER },
+    rules: PLAIN,
+  },
+  {
+    files: ["tests/js/**/*.js", "eslint.config.js"],
     languageOptions: { sourceType: "module", globals: NODE },
     rules: PLAIN,
   },

@@ -50,6 +50,14 @@ def number(value):
     return value if math.isfinite(value) else repr(value)
 
 
+def check_rule_forms():
+    """Every rule the library knows has its cases (a rule added to the library without a line
+    here would go unchecked)."""
+    missing = set(optimizers.NAMES) - {name for name, _ in RULE_FORMS}
+    if missing:
+        raise ValueError(f"RULE_FORMS lacks {sorted(missing)}: add their forms")
+
+
 def landscape_table():
     """Every landscape the explorers can show, under a name for the vectors."""
     table = {
@@ -315,6 +323,7 @@ def conditioned_constructors():
 
 
 def write(path: Path = OUT) -> dict:
+    check_rule_forms()
     rng = np.random.default_rng(SEED)
     table = landscape_table()
     cases = sampled_cases(table, rng) + special_cases(table)
