@@ -71,7 +71,7 @@ book: setup invalidate-stale-cache
 	$(BIN)/jupyter-book build . $(JB_STRICT)
 	@echo "Open $(BOOK_OUT)/html/index.html"
 
-test: lint js-test unit nbval test-build browser
+test: lint unit js-test nbval test-build browser
 	@echo "All checks passed."
 
 lint: setup

@@ -75,11 +75,15 @@ export function buildControls(specs, onChange) {
   for (const spec of specs) {
     values[spec.key] = spec.value;
     const label = document.createElement("label");
+    Object.assign(label.style, { display: "inline-flex", alignItems: "center", gap: "0.4em",
+      marginRight: "1.5em" });
     const name = document.createElement("span");
     name.className = "optbook-symbol";
     name.textContent = spec.symbol;
     name.title = spec.label;
+    name.style.fontStyle = "italic";
     const readout = document.createElement("output");
+    Object.assign(readout.style, { minWidth: "3.5em", fontVariantNumeric: "tabular-nums" });
     readout.textContent = general(spec.value, 3);
     const update = (key, value, event) => {
       values[key] = value;

@@ -10,6 +10,10 @@ function isTie(x, digits) {
 /** format(x, f".{digits}f"): fixed point, ties to even (JavaScript's toFixed rounds them up). */
 export function fixed(x, digits) {
   if (!Number.isFinite(x)) return Number.isNaN(x) ? "nan" : x > 0 ? "inf" : "-inf";
+  if (Math.abs(x) >= 1e21) {
+    // toFixed switches to exponents here; such a double is an integer
+    return `${BigInt(x)}${digits > 0 ? `.${"0".repeat(digits)}` : ""}`;
+  }
   let text = x.toFixed(digits);
   if (isTie(x, digits)) {
     const lastDigit = Number(text.replace(".", "").slice(-1));
@@ -21,16 +25,44 @@ export function fixed(x, digits) {
   return text;
 }
 
+/**
+ * |x| rounded to `precision` significant digits, ties to even: { digits, exponent } with
+ * x ~ 0.digits... * 10^(exponent + 1). toExponential(99) gives the exact expansion's first 100
+ * digits, enough to see a tie (a double whose expansion stops at digit precision + 1).
+ */
+function significant(x, precision) {
+  const [mantissa, exponentText] = Math.abs(x).toExponential(99).split("e");
+  const all = mantissa.replace(".", "");
+  let exponent = Number(exponentText);
+  const rest = all.slice(precision);
+  let kept = all.slice(0, precision);
+  const half = /^50*$/.test(rest);
+  const up = rest[0] > "5" || (rest[0] === "5" && !half) || (half && Number(kept.at(-1)) % 2 === 1);
+  if (up) {
+    const bumped = String(BigInt(kept) + 1n);
+    if (bumped.length > precision) {
+      exponent += 1;
+      kept = bumped.slice(0, precision);
+    } else {
+      kept = bumped.padStart(precision, "0");
+    }
+  }
+  return { digits: kept, exponent };
+}
+
 /** format(x, f".{precision}g"): Python's general format (no trailing zeros). */
 export function general(x, precision) {
   if (!Number.isFinite(x)) return Number.isNaN(x) ? "nan" : x > 0 ? "inf" : "-inf";
   if (x === 0) return Object.is(x, -0) ? "-0" : "0";
-  const [mantissa, exponentText] = x.toExponential(precision - 1).split("e");
-  const exponent = Number(exponentText);
-  const strip = (text) => (text.includes(".") ? text.replace(/\.?0+$/, "") : text);
+  const sign = x < 0 ? "-" : "";
+  const { digits, exponent } = significant(x, precision);
+  const strip = (text) => (text.includes(".") ? text.replace(/0+$/, "").replace(/\.$/, "") : text);
   if (exponent < -4 || exponent >= precision) {
-    const sign = exponent < 0 ? "-" : "+";
-    return `${strip(mantissa)}e${sign}${String(Math.abs(exponent)).padStart(2, "0")}`;
+    const mantissa = strip(`${digits[0]}.${digits.slice(1)}`);
+    const exponentSign = exponent < 0 ? "-" : "+";
+    return `${sign}${mantissa}e${exponentSign}${String(Math.abs(exponent)).padStart(2, "0")}`;
   }
-  return strip(x.toFixed(Math.max(0, precision - 1 - exponent)));
+  if (exponent < 0) return sign + strip(`0.${"0".repeat(-exponent - 1)}${digits}`);
+  const whole = digits.slice(0, exponent + 1).padEnd(exponent + 1, "0");
+  return sign + strip(`${whole}.${digits.slice(exponent + 1)}`);
 }

@@ -313,6 +313,20 @@ def _exp(x):
         return math.inf
 
 
+def formats(rng):
+    """Python's format() of the numbers explorers print (.4f, .3f, .3g, .4g), including exact
+    ties of the fixed format and the exponent forms of the general one."""
+    numbers = [0.125, 0.375, 2.5, 0.00005, 0.00015, 1000.0, 999.9, 1e-4, 9.9995e-5, 10.0, 1.0,
+               0.1818181818181818, 123456.0, 1e21, 0.0, 2.0]
+    numbers += (10.0 ** rng.uniform(-6, 6, 300)).tolist() + rng.uniform(0, 1, 300).tolist()
+    numbers += [k / 2**n for n in (3, 5, 7) for k in range(1, 2**n, 3)]
+    rows = []
+    for x in numbers:
+        for spec in (".4f", ".3f", ".2f", ".3g", ".4g"):
+            rows.append([x, spec, format(x, spec)])
+    return rows
+
+
 def conditioned_constructors():
     rows = []
     for kappa in (1.0, 1.5, 10.0, 10**0.5, 37.3, 100.0, 999.9, 1000.0):
@@ -335,6 +349,7 @@ def write(path: Path = OUT) -> dict:
         "closed_forms": closed_forms(rng),
         "exp": exp_samples(rng),
         "conditioned_quadratic": conditioned_constructors(),
+        "formats": formats(rng),
     }
     path.parent.mkdir(parents=True, exist_ok=True)
     path.write_text(json.dumps(vectors))

@@ -103,7 +103,7 @@ class StaticView:
 
     @property
     def html(self) -> str:
-        """The HTML view: a container the page's script fills, holding the JSON document."""
+        """The HTML view, a container that the page's script fills, holding the JSON document."""
         data = json.dumps(self.document, separators=(",", ":")).replace("</", "<\\/")
         kind = html.escape(self.document["kind"])
         return (f'<div class="optbook-explorer" data-explorer="{kind}">'
