@@ -163,10 +163,12 @@ def _error_axis_strips(explorer, kappa_spec, lr_spec) -> dict:
     ax = explorer.ax_err
     fig = explorer.fig
     height = fig.bbox.height
+    # The column left of the axes, from the top down past the lowest tick label (half a label
+    # below the axes): everything in it but the y-axis is the same in every strip.
     left = math.floor(explorer.ax_rate.bbox.x1 + 4)
     right = math.ceil(ax.bbox.x0 + 2)
     top = 0
-    bottom = math.ceil(height - ax.bbox.y0 + 2)
+    bottom = math.ceil(height - ax.bbox.y0 + 2 * plotting.FONT["tick"] * fig.dpi / 72)
     saved = ax.get_ylim()
     images = {}
     for lo, hi in sorted(limits):
