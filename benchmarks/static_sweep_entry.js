@@ -1,15 +1,13 @@
 // Benchmark entry (bundled by benchmarks/bench_static.py): the rate map's kappa event in the
 // page, MomentumRateMap's 256 x 256 heavy-ball sweep of 500 steps a cell, timed in
-// milliseconds, on the page's thread and on a pool of Web Workers.
+// milliseconds on the page's thread.
 
 import { heavyBallSweep, rateMapGrid } from "../js/sweep.js";
-import { SweepPool } from "../js/sweep-workers.js";
 
 const N = 256;
 const rate = new Float64Array(N * N);
 const finalLoss = new Float64Array(N * N);
 const diverged = new Uint8Array(N * N);
-let pool = null;
 
 function params(kappa) {
   return { lam0: 1.0, lam1: kappa, u0: 4.0, u1: 0.5, steps: 500 };
@@ -20,16 +18,4 @@ window.optbookSweepBench = (kappa) => {
   const { lrs, gammas } = rateMapGrid(kappa, N);
   heavyBallSweep({ ...params(kappa), lrs, gammas }, rate, finalLoss, diverged);
   return performance.now() - start;
-};
-
-/** The same event on the worker pool; also checks the workers' rates are the thread's. */
-window.optbookSweepWorkersBench = async (kappa, workers) => {
-  pool = pool ?? new SweepPool(workers);
-  const start = performance.now();
-  const { lrs, gammas } = rateMapGrid(kappa, N);
-  const result = await pool.sweep(params(kappa), lrs, gammas, N);
-  const elapsed = performance.now() - start;
-  heavyBallSweep({ ...params(kappa), lrs, gammas }, rate, finalLoss, diverged);
-  const same = result.rate.every((r, i) => Object.is(r, rate[i]));
-  return { elapsed, same, workers: pool.workers.length };
 };

@@ -1,8 +1,11 @@
-// The page's entry point: every <div class="optbook-explorer"> written by optbook.static_view
-// becomes a live explorer (controls, the matplotlib scenery, a canvas for the moving parts).
+// The page's entry point: every <div class="optbook-explorer"> written by
+// optbook.widgets.static becomes an explorer: a live one (controls, the matplotlib scenery, a
+// canvas for the moving parts) or a precomputed one (controls stepping through figures drawn
+// when the book was built).
 // Bundled into one classic script for the book, since browsers refuse ES modules from file://.
 
 import { buildControls } from "./controls.js";
+import { mountPrecomputed } from "./precomputed.js";
 import { QuadraticRateView } from "./quadratic-rate.js";
 
 const VIEWS = { "quadratic-rate": QuadraticRateView };
@@ -22,6 +25,7 @@ function image(src, box, className) {
 /** Turn one container into a live explorer; returns its redraw function. */
 export function mount(container) {
   const doc = JSON.parse(container.querySelector("script[type='application/json']").textContent);
+  if (doc.kind === "precomputed") return mountPrecomputed(container, doc);
   const View = VIEWS[doc.kind];
   if (View === undefined) throw new Error(`no static view for explorer kind ${doc.kind}`);
   const [width, height] = doc.size;

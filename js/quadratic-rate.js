@@ -6,7 +6,7 @@
 import { Axes, frame, line, marker, note, runs, verticalLine } from "./figure.js";
 import { fixed, general } from "./format.js";
 import { conditionedQuadratic, landscape } from "./landscapes.js";
-import { empiricalRate, errorNorms } from "./rates.js";
+import { errorNorms, fittedRate } from "./rates.js";
 import { rule } from "./rules.js";
 import * as theory from "./theory.js";
 import { trajectory } from "./trajectory.js";
@@ -44,7 +44,7 @@ export function compute(kappa, lr, steps) {
   const errors = errorNorms(run.positions, run.count, land.minimizer);
   return {
     land, run, errors,
-    measuredRate: empiricalRate(errors),
+    measuredRate: fittedRate(errors),
     theoryRate: theory.gdRate(lr, land.eigenvalues),
   };
 }
@@ -120,7 +120,7 @@ export class QuadraticRateView {
     if (Number.isFinite(theoryRate)) {
       line(ctx, ax, this.stepAxis, this.stepAxis.map((t) => Math.min(Math.max(
         errors[0] * theoryRate ** t, TINY), Number.MAX_VALUE)),
-      { color: "black", width: 1.1, style: "--" });
+      { color: "black", width: 1.1, style: ":" });
     }
     frame(ctx, ax);
   }

@@ -1,12 +1,17 @@
-// The update rules of optbook.optimizers on a 2-D point, one small function per rule.
+// The update rules of optbook.optimizers on a 2-D point, one small function per rule form.
 //
 // A rule's state lives in one Float64Array `s` shared with the runner: s[0], s[1] the point,
-// then three rows of state, two coordinates each (s[2..3] = a, s[4..5] = b, s[6..7] = c, as the
-// library's 2-D steps call them). `step(s, g0, g1, k)` moves it one step with the gradient
-// (g0, g1); `k` holds the step's constants, which `constants(h, counters, k)` works out from the
-// hyper-parameters `h` (by the library's names) and the running products in `counters`. Every
-// operation is the library's element function's, in its order, in float64, so the iterates are
-// the library's bit for bit; powers such as beta1^t are running products, never Math.pow.
+// then three rows of state, two coordinates each (s[2..3] = a, s[4..5] = b, s[6..7] = c, the
+// rows of the form's record in the registry, in order). `step(s, g0, g1, k)` moves it one step
+// with the gradient (g0, g1); `k` holds the step's constants, which `constants(h, counters, k,
+// t)` works out from the hyper-parameters `h` (by the library's names), the running products in
+// `counters` and the step counter `t` (1 on the first step). Every operation is the library's
+// element function's, in its order, in float64, so the iterates are the library's bit for bit;
+// powers such as beta1^t are running products, never Math.pow.
+//
+// Coupled weight decay (the record's `decay`) is the runner's: it adds lambda times the point
+// where the gradient was taken to the gradient, as the library's kernels do, only where lambda
+// is not 0.
 //
 // Adding a rule: a step function (and, if it has per-step constants, a constants function) and
 // one entry in RULES.
@@ -27,9 +32,9 @@ function momentum(s, g0, g1, k) {
 }
 
 function momentumPytorch(s, g0, g1, k) {
-  // b = mu b + g, x = x - lr b
-  s[2] = k[1] * s[2] + g0;
-  s[3] = k[1] * s[3] + g1;
+  // b = mu b + (1 - tau) g, x = x - lr b; k[2] = 1 - tau (1 on the first step)
+  s[2] = k[1] * s[2] + k[2] * g0;
+  s[3] = k[1] * s[3] + k[2] * g1;
   s[0] = s[0] - k[0] * s[2];
   s[1] = s[1] - k[0] * s[3];
 }
@@ -42,6 +47,14 @@ function nesterovReformulated(s, g0, g1, k) {
   s[3] = k[1] * s[3] + step1;
   s[0] = s[0] - (k[1] * s[2] + step0);
   s[1] = s[1] - (k[1] * s[3] + step1);
+}
+
+function nesterovPytorch(s, g0, g1, k) {
+  // b = mu b + g, x = x - lr (g + mu b)
+  s[2] = k[1] * s[2] + g0;
+  s[3] = k[1] * s[3] + g1;
+  s[0] = s[0] - k[0] * (g0 + k[1] * s[2]);
+  s[1] = s[1] - k[0] * (g1 + k[1] * s[3]);
 }
 
 function deltaBarDeltaElement(s, i, g, k) {
@@ -65,12 +78,27 @@ function adagrad(s, g0, g1, k) {
   s[1] = s[1] - k[0] * g1 / (Math.sqrt(s[3]) + k[1]);
 }
 
+function rmspropElement(s, i, g, k) {
+  // k: lr, 1 - rho, rho, eps, centred (1 or 0), mu; rows: mean square, mean gradient, buffer
+  s[2 + i] = k[2] * s[2 + i] + k[1] * (g * g);
+  let denom;
+  if (k[4] !== 0.0) {
+    s[4 + i] = k[2] * s[4 + i] + k[1] * g;
+    denom = Math.sqrt(s[2 + i] - s[4 + i] * s[4 + i]) + k[3];
+  } else {
+    denom = Math.sqrt(s[2 + i]) + k[3];
+  }
+  if (k[5] !== 0.0) {
+    s[6 + i] = k[5] * s[6 + i] + g / denom;
+    s[i] = s[i] - k[0] * s[6 + i];
+  } else {
+    s[i] = s[i] - k[0] * g / denom;
+  }
+}
+
 function rmsprop(s, g0, g1, k) {
-  // k: lr, 1 - rho, rho, eps
-  s[2] = k[2] * s[2] + k[1] * (g0 * g0);
-  s[3] = k[2] * s[3] + k[1] * (g1 * g1);
-  s[0] = s[0] - k[0] * g0 / (Math.sqrt(s[2]) + k[3]);
-  s[1] = s[1] - k[0] * g1 / (Math.sqrt(s[3]) + k[3]);
+  rmspropElement(s, 0, g0, k);
+  rmspropElement(s, 1, g1, k);
 }
 
 function adadeltaElement(s, i, g, k) {
@@ -98,18 +126,29 @@ function adam(s, g0, g1, k) {
   }
 }
 
-function adamw(s, g0, g1, k) {
-  // decoupled decay first: x = (1 - lr wd) x, k[7] = 1 - lr wd
-  s[0] = s[0] * k[7];
-  s[1] = s[1] * k[7];
-  adam(s, g0, g1, k);
-}
-
 function amsgrad(s, g0, g1, k) {
   for (let i = 0; i < 2; i++) {
     adamMoments(s, i, i === 0 ? g0 : g1, k);
     s[6 + i] = Math.max(s[6 + i], s[4 + i]);
     s[i] = s[i] - k[0] * s[2 + i] / (Math.sqrt(s[6 + i]) / k[1] + k[6]);
+  }
+}
+
+function adamw(s, g0, g1, k) {
+  // decoupled decay first: x = (1 - lr wd) x, k[7] = 1 - lr wd; k[8] = 1 for AMSGrad's step
+  s[0] = s[0] * k[7];
+  s[1] = s[1] * k[7];
+  if (k[8] !== 0.0) amsgrad(s, g0, g1, k);
+  else adam(s, g0, g1, k);
+}
+
+function adamax(s, g0, g1, k) {
+  // m = beta1 m + (1 - beta1) g, u = max(beta2 u, |g| + eps), x = x - step m / u
+  for (let i = 0; i < 2; i++) {
+    const g = i === 0 ? g0 : g1;
+    s[2 + i] = k[2] * s[2 + i] + k[3] * g;
+    s[4 + i] = Math.max(k[4] * s[4 + i], Math.abs(g) + k[6]);
+    s[i] = s[i] - k[0] * s[2 + i] / s[4 + i];
   }
 }
 
@@ -132,6 +171,13 @@ function rateAndFactor(factor) {
   };
 }
 
+function dampenedRate(h, counters, k, t) {
+  // PyTorch starts the buffer at the first gradient, undampened
+  k[0] = h.lr;
+  k[1] = h.gamma;
+  k[2] = t === 1.0 ? 1.0 : 1.0 - (h.dampening ?? 0.0);
+}
+
 function deltaBarDeltaConstants(h, counters, k) {
   k[0] = h.kappa;
   k[1] = 1.0 - h.phi;
@@ -145,6 +191,8 @@ function rmsConstants(h, counters, k) {
   k[1] = 1.0 - h.rho;
   k[2] = h.rho;
   k[3] = h.eps;
+  k[4] = h.centered ? 1.0 : 0.0;
+  k[5] = h.momentum ?? 0.0;
 }
 
 function adamBetas(h, k) {
@@ -162,7 +210,19 @@ function adamConstants(h, counters, k) {
   k[0] = h.lr / (1.0 - counters[0]);
   k[1] = Math.sqrt(1.0 - counters[1]);
   adamBetas(h, k);
-  k[7] = 1.0 - h.lr * (h.weight_decay ?? 0.0);
+}
+
+function adamwConstants(h, counters, k) {
+  adamConstants(h, counters, k);
+  k[7] = 1.0 - h.lr * h.weight_decay;
+  k[8] = h.amsgrad ? 1.0 : 0.0;
+}
+
+function adamaxConstants(h, counters, k) {
+  // counters: beta1^t
+  counters[0] *= h.beta1;
+  k[0] = h.lr / (1.0 - counters[0]);
+  adamBetas(h, k);
 }
 
 /** NAdam's decay factor 0.96^psi: the library's value when given, else Math.pow's. */
@@ -184,35 +244,51 @@ function nadamConstants(h, counters, k) {
   k[7] = 1.0 - counters[0];
 }
 
-function adagradConstants(h, counters, k) {
-  k[0] = h.lr;
+function adagradConstants(h, counters, k, t) {
+  // PyTorch's learning-rate decay lr / (1 + (t - 1) delta), lr itself when delta is 0
+  const decay = h.lr_decay ?? 0.0;
+  k[0] = decay === 0.0 ? h.lr : h.lr / (1.0 + (t - 1.0) * decay);
   k[1] = h.eps;
 }
 
 /**
- * Each rule by the library's name and form: its step, its per-step constants, whether the
- * gradient is taken at the look-ahead point x - gamma v, and the initial rows of state.
- * `perStep` marks rules whose constants change every step (running products).
+ * Each rule form by the library's name and form: its step, its per-step constants, whether the
+ * gradient is taken at the look-ahead point x - gamma v, the hyper-parameter each row of state
+ * starts at (`initial`, rows that start at 0 omitted), the hyper-parameter of its coupled weight
+ * decay (`decay`). `perStep` marks forms whose constants change every step (running products,
+ * the step counter).
  */
+const WD = "weight_decay";
 export const RULES = {
-  "gd": { step: gd, constants: (h, c, k) => { k[0] = h.lr; } },
-  "momentum/velocity": { step: momentum, constants: rateAndFactor("gamma") },
-  "momentum/pytorch": { step: momentumPytorch, constants: rateAndFactor("gamma") },
-  "nesterov/lookahead": { step: momentum, constants: rateAndFactor("gamma"), lookahead: true },
-  "nesterov/reformulated": { step: nesterovReformulated, constants: rateAndFactor("gamma") },
-  "delta_bar_delta": {
-    step: deltaBarDelta, constants: deltaBarDeltaConstants, initialRates: true,
+  "gd": { step: gd, constants: (h, c, k) => { k[0] = h.lr; }, decay: WD },
+  "momentum/velocity": { step: momentum, constants: rateAndFactor("gamma"), decay: WD },
+  "momentum/pytorch": {
+    step: momentumPytorch, constants: dampenedRate, perStep: true, decay: WD,
   },
-  "adagrad": { step: adagrad, constants: adagradConstants },
-  "rmsprop": { step: rmsprop, constants: rmsConstants },
+  "nesterov/lookahead": {
+    step: momentum, constants: rateAndFactor("gamma"), lookahead: true, decay: WD,
+  },
+  "nesterov/reformulated": {
+    step: nesterovReformulated, constants: rateAndFactor("gamma"), decay: WD,
+  },
+  "nesterov/pytorch": { step: nesterovPytorch, constants: rateAndFactor("gamma"), decay: WD },
+  "delta_bar_delta": {
+    step: deltaBarDelta, constants: deltaBarDeltaConstants, initial: ["lr"],
+  },
+  "adagrad": {
+    step: adagrad, constants: adagradConstants, perStep: true, initial: ["initial_accumulator"],
+    decay: WD,
+  },
+  "rmsprop": { step: rmsprop, constants: rmsConstants, decay: WD },
   "adadelta": { step: adadelta, constants: rmsConstants },
-  "adam": { step: adam, constants: adamConstants, perStep: true },
-  "adamw": { step: adamw, constants: adamConstants, perStep: true },
-  "amsgrad": { step: amsgrad, constants: adamConstants, perStep: true },
+  "adam": { step: adam, constants: adamConstants, perStep: true, decay: WD },
+  "adamw": { step: adamw, constants: adamwConstants, perStep: true },
+  "amsgrad": { step: amsgrad, constants: adamConstants, perStep: true, decay: WD },
+  "adamax": { step: adamax, constants: adamaxConstants, perStep: true, decay: WD },
   "nadam": { step: nadam, constants: nadamConstants, perStep: true },
 };
 
-/** The default form of the rules that have two, as the library's constructors. */
+/** The default form of the rules that have several, as the library's constructors. */
 export const DEFAULT_FORM = { momentum: "velocity", nesterov: "lookahead" };
 
 /** The rule called `name` (optbook.optimizers.NAMES) in `form` (default: the library's). */

@@ -50,11 +50,19 @@ export function heavyBallOptimal(lamMin, lamMax) {
   return { lr: root * root, gamma: rate * rate, rate };
 }
 
-/** The theoretical rate the trajectory explorer draws for a rule on a quadratic, or NaN. */
-export function theoryRate(name, h, eigenvalues) {
-  if (!(h.lr > 0)) return NaN;
+/**
+ * The rate the registry's theory gives a rule on a quadratic (Optimizer.theory_rate, as the
+ * trajectory explorer draws it), or NaN: none for a rate <= 0, for coupled weight decay (the
+ * run then converges elsewhere) or for a rule theory has no rate for. PyTorch-form heavy ball
+ * runs at the effective rate lr (1 - dampening).
+ */
+export function theoryRate(name, form, h, eigenvalues) {
+  if (!(h.lr > 0) || (h.weight_decay ?? 0.0) !== 0.0) return NaN;
   if (name === "gd") return gdRate(h.lr, eigenvalues);
-  if (name === "momentum") return heavyBallRate(h.lr, h.gamma, eigenvalues);
+  if (name === "momentum") {
+    const damping = form === "pytorch" ? 1.0 - (h.dampening ?? 0.0) : 1.0;
+    return heavyBallRate(h.lr * damping, h.gamma, eigenvalues);
+  }
   if (name === "nesterov") return nesterovRate(h.lr, h.gamma, eigenvalues);
   return NaN;
 }

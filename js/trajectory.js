@@ -20,18 +20,19 @@ export function trajectory(f, rule, h, x0, steps, bound = 1e6) {
   const losses = new Float64Array(steps + 1);
   const gradSq = new Float64Array(steps + 1);
   const s = new Float64Array(8);
-  const k = new Float64Array(8);
+  const k = new Float64Array(9);
   const counters = Float64Array.of(1.0, 1.0, 1.0);
   const out = new Float64Array(3);
   s[0] = x0[0];
   s[1] = x0[1];
-  if (rule.initialRates) {
-    s[2] = h.lr;
-    s[3] = h.lr;
-  }
+  (rule.initial ?? []).forEach((name, row) => {
+    s[2 + 2 * row] = h[name];
+    s[3 + 2 * row] = h[name];
+  });
   const hyper = "momentum_decay" in h ? { ...h, decay_factor: nadamDecayFactor(h) } : h;
-  if (!rule.perStep) rule.constants(hyper, counters, k);
+  if (!rule.perStep) rule.constants(hyper, counters, k, 1.0);
   const gamma = h.gamma;
+  const decay = rule.decay === undefined ? 0.0 : (h[rule.decay] ?? 0.0);
   for (let t = 0; t <= steps; t++) {
     const x0t = s[0];
     const x1t = s[1];
@@ -53,7 +54,12 @@ export function trajectory(f, rule, h, x0, steps, bound = 1e6) {
       g0 = out[1];
       g1 = out[2];
     }
-    if (rule.perStep) rule.constants(hyper, counters, k);
+    if (decay !== 0.0) {
+      // lambda times the point where the gradient was taken
+      g0 = g0 + decay * (rule.lookahead ? x0t - gamma * s[2] : x0t);
+      g1 = g1 + decay * (rule.lookahead ? x1t - gamma * s[3] : x1t);
+    }
+    if (rule.perStep) rule.constants(hyper, counters, k, t + 1.0);
     rule.step(s, g0, g1, k);
   }
   return { positions, losses, gradSq, count: steps + 1, divergedAt: null };

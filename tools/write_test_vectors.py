@@ -12,6 +12,14 @@ over exactly. Usage: ``python tools/write_test_vectors.py [OUT]`` (default
 ``_build/js-vectors/vectors.json``). It lives in ``tools/`` rather than in ``lib/optbook``
 because numba's cache is keyed on the library's sources: a change here must not make every
 kernel compile again.
+
+The rules, forms and hyper-parameters come from the registry (``optimizers.forms()``, each
+hyper-parameter's slider range), so a rule or an option added there is covered without an edit
+here. The cases use only kernels that ``make test`` has compiled before it runs ``js-test``:
+every (landscape, rule form) pair without coupled weight decay (``optbook.warmup``, Binder's
+``postBuild``) and, with it, Rosenbrock (the library tests' pair kernels run every form off its
+defaults there). So the vectors compile no kernel of their own: after an edit of the library
+they take the time they take with a warm cache.
 """
 
 from __future__ import annotations
@@ -32,12 +40,10 @@ SEED = 20260
 SETTINGS_PER_PAIR = 4
 
 #: (rule name, form) for every rule and form of :data:`optbook.optimizers.NAMES`.
-RULE_FORMS = [
-    ("gd", None), ("momentum", "velocity"), ("momentum", "pytorch"), ("nesterov", "lookahead"),
-    ("nesterov", "reformulated"), ("delta_bar_delta", None), ("adagrad", None),
-    ("rmsprop", None), ("adadelta", None), ("adam", None), ("adamw", None), ("amsgrad", None),
-    ("nadam", None),
-]
+RULE_FORMS = optimizers.forms()
+
+#: The landscape whose pair kernels with coupled weight decay the library tests compile.
+DECAY_LANDSCAPE = landscapes.ROSENBROCK
 
 
 def b64(values, dtype=np.float64) -> str:
@@ -50,12 +56,15 @@ def number(value):
     return value if math.isfinite(value) else repr(value)
 
 
-def check_rule_forms():
-    """Every rule the library knows has its cases (a rule added to the library without a line
-    here would go unchecked)."""
-    missing = set(optimizers.NAMES) - {name for name, _ in RULE_FORMS}
-    if missing:
-        raise ValueError(f"RULE_FORMS lacks {sorted(missing)}: add their forms")
+def check_rule_forms(cases):
+    """Every rule form the library knows has its cases, with its options on (a case where each
+    option a form has is off its default)."""
+    for name, form in RULE_FORMS:
+        rule = optimizers.RULES[name]
+        mine = [c for c in cases if (c["rule"], c["form"]) == (name, form)]
+        for h in rule.hypers_for(form):
+            if h.name != "lr" and not any(c["hyper"][h.name] != h.default for c in mine):
+                raise ValueError(f"no case of {name} {form or ''} moves {h.name}")
 
 
 def landscape_table():
@@ -103,10 +112,24 @@ def scale(land) -> float:
     return {landscapes.ROSENBROCK: 200.0, landscapes.TWO_MINIMA: 30.0}.get(land.code, 2.0)
 
 
-def sample_hyper(name, rng, curvature, setting):
-    """Hyper-parameters for one case: the constructor's defaults with a rate suited to the
-    landscape (setting 0), random values over the explorers' slider ranges (1, 2), or a rate
-    at the edge of GD's stability 2/curvature (3)."""
+def _slider_value(h, rng):
+    """A random value over the hyper-parameter's slider (log-uniform on a log slider)."""
+    slider = h.slider
+    if slider.kind == "choice":
+        return bool(rng.choice(slider.options)) if h.boolean else rng.choice(slider.options)
+    if slider.kind == "log":
+        return float(10.0 ** rng.uniform(math.log10(slider.low), math.log10(slider.high)))
+    return float(rng.uniform(slider.low, slider.high))
+
+
+def sample_hyper(name, form, rng, land, setting):
+    """Hyper-parameters for one case: the registry's defaults with a rate suited to the
+    landscape (setting 0), every hyper-parameter random over its slider with a rate scaled to
+    the landscape (1, 2), or a rate at the edge of GD's stability 2/curvature (3). Coupled
+    weight decay only on :data:`DECAY_LANDSCAPE` (the kernels with it that are compiled)."""
+    curvature = scale(land)
+    rule = optimizers.RULES[name]
+    adaptive = name not in ("gd", "momentum", "nesterov", "delta_bar_delta")
     edge = 2.0 / curvature
     if setting == 0:
         lr = 0.3 / curvature
@@ -114,29 +137,20 @@ def sample_hyper(name, rng, curvature, setting):
         lr = edge * (1.0 + rng.choice([-1e-3, 2e-3, 1e-2]))
     else:
         lr = float(10.0 ** rng.uniform(-3.5, 0.7)) / curvature
-    hyper = {"lr": lr}
-    random = setting in (1, 2)
-    if name in ("momentum", "nesterov"):
-        hyper["gamma"] = float(rng.uniform(0.0, 0.99)) if random else 0.9
-    elif name == "delta_bar_delta":
-        if random:
-            hyper.update(kappa=float(10.0 ** rng.uniform(-6, 0)) * lr,
-                         phi=float(rng.uniform(0, 1)), theta=float(rng.uniform(0, 0.99)))
-    elif name in ("adagrad", "rmsprop", "adadelta") and random:
-        hyper["eps"] = float(10.0 ** rng.uniform(-12, -2))
-        if name != "adagrad":
-            hyper["rho"] = float(rng.uniform(0.0, 0.999))
-    elif name in ("adam", "adamw", "amsgrad", "nadam"):
-        hyper["lr"] = lr * curvature * 0.05 if setting == 0 else hyper["lr"] * curvature * 0.1
-        if random:
-            hyper.update(beta1=float(rng.uniform(0, 0.99)), beta2=float(rng.uniform(0.5, 0.9999)),
-                         eps=float(10.0 ** rng.uniform(-12, -2)))
-        if name == "adamw" and random:
-            hyper["weight_decay"] = float(10.0 ** rng.uniform(-5, 0))
-        if name == "nadam" and random:
-            hyper["momentum_decay"] = float(10.0 ** rng.uniform(-4, 0))
+    if adaptive:  # steps of about lr whatever the gradient: scale by the window instead
+        lr = lr * curvature * (0.05 if setting == 0 else 0.1)
     if name == "adadelta" and setting == 0:
-        hyper["lr"] = 1.0
+        lr = 1.0
+    hyper = {"lr": lr}
+    for h in rule.hypers_for(form):
+        if h.name == "lr":
+            continue
+        value = h.default if setting in (0, 3) else _slider_value(h, rng)
+        if h.name == "weight_decay" and rule.decay == h.name and land.code != DECAY_LANDSCAPE:
+            value = 0.0
+        if name == "delta_bar_delta" and h.name == "kappa" and setting in (1, 2):
+            value = value * lr  # the increment relative to the rate, as the explorers offer it
+        hyper[h.name] = value
     return hyper
 
 
@@ -156,17 +170,11 @@ def rates(land, traj):
 
 
 def theory_rate(land, opt):
-    """The rate TrajectoryExplorer draws (``_theory_rate``), None where it draws none."""
+    """The rate TrajectoryExplorer draws (``_theory_rate``: the registry's theory on a
+    quadratic), None where it draws none."""
     if land.code != landscapes.QUADRATIC or opt.lr <= 0:
         return None
-    lam = land.eigenvalues
-    if opt.name == "gd":
-        return number(theory.gd_rate(opt.lr, lam))
-    if opt.name == "momentum":
-        return number(theory.heavy_ball_rate(opt.lr, opt.gamma, lam))
-    if opt.name == "nesterov":
-        return number(theory.nesterov_rate(opt.lr, opt.gamma, lam))
-    return None
+    return number(opt.theory_rate(land.eigenvalues))
 
 
 def case(land_name, land, opt, x0, steps=STEPS, bound=1e6, tag="sampled"):
@@ -178,7 +186,7 @@ def case(land_name, land, opt, x0, steps=STEPS, bound=1e6, tag="sampled"):
         "landscape": land_name,
         "rule": opt.name,
         "form": opt.form,
-        "hyper": dict(zip(opt.hyper_names, (float(v) for v in opt.hyper), strict=True)),
+        "hyper": {h.name: getattr(opt, h.name) for h in opt.rule.hypers},
         "x0": [float(v) for v in x0],
         "steps": steps,
         "bound": bound,
@@ -199,7 +207,7 @@ def sampled_cases(table, rng):
         (x_lo, x_hi), (y_lo, y_hi) = land.window
         for name, form in RULE_FORMS:
             for setting in range(SETTINGS_PER_PAIR):
-                hyper = sample_hyper(name, rng, scale(land), setting)
+                hyper = sample_hyper(name, form, rng, land, setting)
                 opt = optimizers.get(name, **hyper, **({"form": form} if form else {}))
                 if setting == 2:
                     x0 = [float(rng.uniform(x_lo, x_hi)), float(rng.uniform(y_lo, y_hi))]
@@ -337,10 +345,10 @@ def conditioned_constructors():
 
 
 def write(path: Path = OUT) -> dict:
-    check_rule_forms()
     rng = np.random.default_rng(SEED)
     table = landscape_table()
     cases = sampled_cases(table, rng) + special_cases(table)
+    check_rule_forms(cases)
     vectors = {
         "steps": STEPS,
         "landscapes": {name: describe(land) for name, land in table.items()},

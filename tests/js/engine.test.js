@@ -105,7 +105,7 @@ test("theoretical rates of the trajectory explorer are the library's doubles", (
   for (const c of vectors.cases) {
     if (c.theory_rate === null) continue;
     const land = vectors.landscapes[c.landscape];
-    assert.ok(same(theory.theoryRate(c.rule, c.hyper, land.eigenvalues), number(c.theory_rate)));
+    assert.ok(same(theory.theoryRate(c.rule, c.form, c.hyper, land.eigenvalues), number(c.theory_rate)));
     compared += 1;
   }
   assert.ok(compared > 200);
@@ -119,8 +119,12 @@ test("closed forms are the library's doubles", () => {
     assert.ok(same(theory.nesterovRate(row.lr, row.gamma, row.lam), row.nesterov_rate));
     assert.ok(same(theory.gdOptimalLr(lo, hi), row.gd_optimal_lr));
     assert.ok(same(theory.gdStabilityBound(hi), row.gd_stability_bound));
+    // the library squares with ** (the C library's pow, within an ulp of x * x)
     const optimum = theory.heavyBallOptimal(lo, hi);
-    assert.deepEqual([optimum.lr, optimum.gamma, optimum.rate], row.heavy_ball_optimal);
+    const [lr, gamma, rate] = row.heavy_ball_optimal;
+    assert.ok(relativeDifference(optimum.lr, lr) <= LIBM_BOUND, `${optimum.lr} vs ${lr}`);
+    assert.ok(relativeDifference(optimum.gamma, gamma) <= LIBM_BOUND);
+    assert.ok(same(optimum.rate, rate));
   }
 });
 
@@ -134,6 +138,8 @@ test("conditioned quadratics are built as the library builds them", () => {
 });
 
 test("heavy-ball rate maps: the library's grid, cells and rates (pow to 1e-15)", () => {
+  let exact = 0;
+  let total = 0;
   for (const s of vectors.sweeps) {
     const grid = rateMapGrid(s.kappa, s.n);
     const lrs = decode(s.lrs);
@@ -153,6 +159,10 @@ test("heavy-ball rate maps: the library's grid, cells and rates (pow to 1e-15)",
     for (let i = 0; i < cells; i++) {
       assert.ok(relativeDifference(rate[i], expected[i]) <= LIBM_BOUND,
         `kappa ${s.kappa} cell ${i}: ${rate[i]} vs ${expected[i]}`);
+      exact += same(rate[i], expected[i]);
+      total += 1;
     }
   }
+  // only cells measured by the two-point power (a window of fewer than two blocks) may differ
+  assert.ok(exact >= 0.999 * total, `${exact} of ${total} cells exact`);
 });
