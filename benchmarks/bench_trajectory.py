@@ -18,9 +18,15 @@ run through the array kernel, which branches on the codes at run time (the desig
 kernels replaced); a whole ``trajectory()`` call per step, which adds allocating and
 first-touching fresh records and the square roots of the gradient norms; and the fixed cost of a
 ``trajectory()`` call (checks, allocation, dispatch), from a one-step run.
+
+A reader's own objective (``landscapes.custom``): the benchmark's quadratic written as a
+numba-jitted pair, as a reader would write it (its numbers are constants in the functions), runs
+gradient descent in its pair kernel against the built-in quadratic's, in alternating rounds
+(goal: within 1.5 times); the same pair as plain Python goes through the Python loop.
 """
 
 import math
+import warnings
 
 import numpy as np
 from numba import njit
@@ -28,7 +34,7 @@ from numba import njit
 from benchmarks.common import best_time, interleaved_minima, row
 from optbook import landscapes, optimizers, schedules
 from optbook.kernels2d import kernel_2d
-from optbook.run import _trajectory_kernel, trajectory
+from optbook.run import _array_kernel, trajectory
 
 # Long enough that the Python call is amortised, short enough that the records (32 bytes a step)
 # stay in cache: at 200,000 steps a trajectory() call maps fresh pages for 6.4 MB of output, and
@@ -145,11 +151,11 @@ def kernel_call(kernel, land, opt, x0, steps):
     no_noise = np.empty((0, 2))
 
     def call():
-        state, scalars = opt.init_state(2)
-        args = (state, scalars, flat.code, flat.params, 0, 0.0, no_noise, 0.0, 1e6)
+        rows, scalars = opt.init_state(2)
+        args = (rows, scalars, flat.code, flat.params, 0, 0.0, no_noise, 0.0, 1e6, 0)
         if kernel == "array":
-            return _trajectory_kernel(land.code, land.params, opt.code, opt.hyper, *args,
-                                          x0.copy(), *records)
+            return _array_kernel(opt.code, None)(land.code, land.params, opt.hyper, *args,
+                                                 x0.copy(), *records)
         return kernel_2d(land.code, opt.code)(land.params, opt.hyper, x0, *args, *records)
 
     return call
@@ -200,4 +206,53 @@ def run():
                     bare * 1e9, adam_step / bare, "ns (ratio: the kernel's step / this)"))
     fixed = best_time(lambda: trajectory(land, configs["gd"], x0, 1), repeats=200)
     rows.append(row("trajectory() fixed cost (1-step run)", "-", fixed * 1e6, None, "us"))
-    return rows
+    return rows + readers_objective(land, configs["gd"], x0)
+
+
+def _quadratic_pair(land):
+    """The benchmark's quadratic as a reader writes it: its numbers typed into the functions."""
+    (a00, a01), (a10, a11) = land.hessian(np.zeros(2))
+    c0, c1 = land.minimizers[0]
+
+    def value(x):
+        d0 = x[0] - c0
+        d1 = x[1] - c1
+        return 0.5 * (d0 * (a00 * d0 + a01 * d1) + d1 * (a10 * d0 + a11 * d1))
+
+    def grad(x):
+        d0 = x[0] - c0
+        d1 = x[1] - c1
+        return (a00 * d0 + a01 * d1, a10 * d0 + a11 * d1)
+
+    return value, grad
+
+
+def readers_objective(land, opt, x0):
+    value, grad = _quadratic_pair(land)
+    mine = landscapes.custom(njit(value), njit(grad), start=x0, minimizers=land.minimizers)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", landscapes.SlowObjectiveWarning)
+        slow = landscapes.custom(value, grad, start=x0, minimizers=land.minimizers)
+    trajectory(mine, opt, x0, 10)  # compiles the pair's kernel
+    records = (np.empty((STEPS + 1, 2)), np.empty(STEPS + 1), np.empty(STEPS + 1))
+    flat = schedules.constant()
+
+    def call(landscape):
+        def run_kernel():
+            rows, scalars = opt.init_state(2)
+            kernel = kernel_2d(landscape.code, opt.code, landscape.objective)
+            kernel(landscape.params, opt.hyper, x0, rows, scalars, flat.code, flat.params, 0,
+                   0.0, np.empty((0, 2)), 0.0, 1e6, 0, *records)
+        return run_kernel
+
+    times, _ = interleaved_minima({"built-in": call(land), "reader's": call(mine)},
+                                  repeats=PAIR_ROUNDS // 4)
+    ratio = times["reader's"] / times["built-in"]
+    python_steps = 2_000
+    python = best_time(lambda: trajectory(slow, opt, x0, python_steps), repeats=2) / python_steps
+    return [
+        row("2-D gd step, reader's jitted objective", "within 1.5x of built-in",
+            times["reader's"] / STEPS * 1e9, ratio, "ns (ratio: to the built-in quadratic's)"),
+        row("2-D gd step, reader's plain Python objective", "-", python * 1e9,
+            python / (times["built-in"] / STEPS), "ns (ratio: slow-down, said by a warning)"),
+    ]

@@ -66,7 +66,7 @@ def map_sweep(rate_map, kappa):
 
 def map_redraw(rate_map):
     """A κ event's drawing alone: the scenery and the dynamic artists, and the PNG."""
-    rate_map._draw(widgets._SCENERY)
+    rate_map._draw(widgets.SCENERY)
     rate_map._publish()
 
 

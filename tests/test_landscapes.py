@@ -5,6 +5,7 @@ import dataclasses
 import math
 import re
 
+import numba
 import numpy as np
 import pytest
 
@@ -332,8 +333,63 @@ def test_get_by_name():
         (lambda: L.saddle().nearest_minimizer([0.0, 0.0]), "no minimizer"),
         (lambda: L.plane([]), "slope must be a non-empty vector"),
         (lambda: L.plane([1.0, np.nan]), "slope must be a non-empty vector"),
+        (lambda: L.quadratic([[2.0, 1.0], [1.0, 2.0]]), "eigenvalues must be a flat sequence"),
+        (lambda: L.quadratic([1.0, 2.0], angle="abc"), "angle must be a finite real number"),
+        (lambda: L.quadratic([1.0, 2.0], angle=None), "angle must be a finite real number"),
+        (lambda: L.rosenbrock(a="1"), "a must be a finite real number"),
+        (lambda: L.custom(1.0, 2.0), "value and grad must be functions"),
+        (lambda: L.custom(_bowl_value, lambda x: (1.0,)), "grad 2 finite numbers"),
+        (lambda: L.custom(_bowl_value, _bowl_grad, dim=0), "dim must be an integer >= 1"),
+        (lambda: L.custom(_jit_value, _bowl_grad), "both be numba-jitted or both plain"),
+        (lambda: L.custom(_bowl_value, _bowl_grad, start=[1.0]), "start must be 2 finite"),
     ],
 )
+@pytest.mark.filterwarnings("ignore::optbook.landscapes.SlowObjectiveWarning")
 def test_bad_input_raises_naming_the_parameter(call, needle):
     with pytest.raises(ValueError, match=re.escape(needle)):
         call()
+
+
+@pytest.mark.parametrize("name", sorted(CASES))
+def test_latex_is_valid_mathtext(name):
+    # the explorers put it in a title: matplotlib's mathtext must parse it (it has no \tfrac,
+    # no \big, which made the explorers fail on construction)
+    from matplotlib.mathtext import MathTextParser
+
+    MathTextParser("agg").parse(f"${CASES[name][0]().latex}$")
+
+
+# --------------------------------------------------------------------------- a reader's own
+
+
+def _bowl_value(x):
+    return (x[0] - 1.0) ** 2 + 10.0 * x[1] ** 2
+
+
+def _bowl_grad(x):
+    return (2.0 * (x[0] - 1.0), 20.0 * x[1])
+
+
+_jit_value = numba.njit(_bowl_value)
+_jit_grad = numba.njit(_bowl_grad)
+
+
+def test_a_readers_jitted_pair_is_a_landscape():
+    land = L.custom(_jit_value, _jit_grad, start=[3.0, 1.0], minimizers=[[1.0, 0.0]],
+                    name="bowl")
+    assert land.jitted and land.code == L.CUSTOM and land.min_value == 0.0
+    assert land.value([2.0, 1.0]) == 11.0
+    np.testing.assert_array_equal(land.grad([2.0, 1.0]), [2.0, 20.0])
+    # the default window holds the start and the minimiser with room around them
+    (x0, x1), (y0, y1) = land.window
+    assert x0 < 1.0 < 3.0 < x1 and y0 < 0.0 < 1.0 < y1
+    X, Y = np.meshgrid([0.0, 1.0], [0.0, 2.0])
+    np.testing.assert_array_equal(land.value_grid(X, Y), [[1.0, 0.0], [41.0, 40.0]])
+    with pytest.raises(ValueError, match="no Hessian"):
+        land.hessian([0.0, 0.0])
+
+
+def test_a_plain_python_pair_works_and_says_it_is_slow():
+    with pytest.warns(L.SlowObjectiveWarning, match="decorate both with numba.njit"):
+        land = L.custom(_bowl_value, _bowl_grad, start=[3.0, 1.0])
+    assert not land.jitted and land.min_value == -math.inf and land.value([1.0, 0.0]) == 0.0

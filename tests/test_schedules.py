@@ -109,6 +109,7 @@ def test_polyak_average():
         (lambda: schedules.cosine(0), "T must be in"),
         (lambda: schedules.cosine(10, -1.0), "lr_min must be in"),
         (lambda: schedules.constant()(0), "t must be an integer >= 1"),
+        (lambda: schedules.step(0.5, 2)(1.7), "t must be an integer >= 1, got 1.7"),
         (lambda: schedules.parse_clip(("max", 1.0)), "clip must be None"),
         (lambda: schedules.parse_clip(("norm", 0.0)), r"clip threshold c must be in \(0"),
         (lambda: schedules.parse_clip(("value", float("inf"))), "clip threshold c must be in"),

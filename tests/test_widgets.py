@@ -2,7 +2,12 @@
 the library (run, theory) and against closed forms written here."""
 
 import base64
+import gc
+import html
+import json
 import math
+import re
+import weakref
 
 import matplotlib
 
@@ -15,9 +20,16 @@ from optbook import landscapes, optimizers, plotting, run, theory, widgets
 
 
 def shown_png(explorer) -> bytes:
-    """The PNG the explorer's output widget holds."""
+    """The PNG the explorer's output widget holds (in its ``<img>``)."""
     (output,) = explorer._out.outputs
-    return base64.b64decode(output["data"]["image/png"])
+    src = re.search(r'src="data:image/png;base64,([^"]+)"', output["data"]["text/html"])
+    return base64.b64decode(src.group(1))
+
+
+def shown_alt(explorer) -> str:
+    """The alternative text of the published ``<img>``."""
+    (output,) = explorer._out.outputs
+    return html.unescape(re.search(r'alt="([^"]*)"', output["data"]["text/html"]).group(1))
 
 
 def full_draw_png(explorer) -> bytes:
@@ -31,7 +43,7 @@ def full_draw_png(explorer) -> bytes:
     finally:
         for artist in layered:
             artist.set_animated(True)
-        explorer._draw(widgets._FIGURE)
+        explorer._draw(widgets.FIGURE)
 
 
 def all_finite(line):
@@ -100,7 +112,7 @@ def test_blitted_figure_is_the_whole_figure_drawn(trio):
 
 
 def test_moving_a_slider_updates_like_update(trio):
-    trio._controls["gd_lr"].widget.value = 0.03
+    trio._widgets["gd_lr"].value = 0.03
     traj = run.trajectory(trio.landscape, optimizers.gd(0.03),
                           [trio.values["x0_1"], trio.values["x0_2"]], trio.values["steps"])
     np.testing.assert_array_equal(trio.paths[0].get_xydata()[-1], traj.positions[-1])
@@ -133,11 +145,27 @@ def test_bad_values_name_the_control_and_range(trio, values, message):
     assert trio.values == before
 
 
-def test_same_optimizer_twice_gets_numbered_controls():
+def test_same_optimizer_twice_gets_numbered_controls_and_its_own_colour():
     land = landscapes.lecture_quadratic(1)
     ex = widgets.TrajectoryExplorer(land, [optimizers.gd(0.01), optimizers.gd(0.02)], steps=20)
     assert {"gd_1_lr", "gd_2_lr"} <= set(ex.values)
-    assert ex.paths[0].get_linestyle() != ex.paths[1].get_linestyle()
+    assert ex.paths[0].get_color() != ex.paths[1].get_color()
+    assert ex.paths[0].get_marker() != ex.paths[1].get_marker()
+    assert ex.loss_lines[1].get_color() == ex.theory_lines[1].get_color() == ex.colours[1]
+    assert ex.colours[0] == plotting.optimizer_style("gd")[0]
+
+
+def test_a_bound_is_labelled_a_bound_and_a_slope_a_slope(trio):
+    labels = [t.get_text() for t in trio.fig.legends[0].get_texts()]
+    assert any(label.startswith("bound") for label in labels)
+    assert any(label.startswith("asymptotic rate") for label in labels)
+    # gradient descent's curve is the bound (dotted), momentum's the slope (dash-dotted)
+    assert trio.theory_lines[0].get_linestyle() == ":"
+    assert trio.theory_lines[1].get_linestyle() == "-."
+    # and it is one: f(x_t) - f* never exceeds (f(x_0) - f*) rho^{2t}
+    trio.update(gd_lr=0.03, steps=100, x0=(4.0, 0.5))
+    loss = trio.loss_lines[0].get_ydata()
+    assert np.all(loss <= trio.theory_lines[0].get_ydata() * (1 + 1e-12))
 
 
 def test_adam_on_rosenbrock_has_its_own_sliders_and_no_theory_line():
@@ -185,7 +213,7 @@ def test_rate_shown_is_the_rate_the_library_measures(gd_rate):
     gd_rate.update(kappa=100.0, lr=0.015)
     land = landscapes.conditioned_quadratic(100.0)
     traj = run.trajectory(land, optimizers.gd(0.015), land.start, 200)
-    measured = run.empirical_rate(np.linalg.norm(traj.positions, axis=1))
+    measured = run.fitted_rate(np.linalg.norm(traj.positions, axis=1))
     assert gd_rate.measured_rate == measured
     np.testing.assert_array_equal(gd_rate.rate_marker.get_xydata(), [[0.015, measured]])
     assert f"measured = {measured:.4f}" in gd_rate.note.get_text()
@@ -280,7 +308,7 @@ def test_point_and_its_path(rate_map):
     traj = run.trajectory(land, optimizers.momentum(0.02, 0.5), land.start, 300)
     np.testing.assert_array_equal(rate_map.point_marker.get_xydata(), [[0.02 * 100.0, 0.5]])
     np.testing.assert_array_equal(rate_map.path_line.get_xydata()[-1], traj.positions[-1])
-    measured = run.empirical_rate(np.linalg.norm(traj.positions, axis=1))
+    measured = run.fitted_rate(np.linalg.norm(traj.positions, axis=1))
     assert rate_map.measured_rate == measured
     assert f"measured = {measured:.4f}" in rate_map.note.get_text()
 
@@ -345,7 +373,8 @@ def test_divergent_point_is_reported(rate_map):
 
 
 def test_map_rejects_bad_values(rate_map):
-    with pytest.raises(ValueError, match=r"lr must be a real number in \[.*\] for kappa = 1000"):
+    with pytest.raises(ValueError, match=r"lr must be a real number in \[.*\], got 0.01 "
+                                         r"\(the range for kappa = 1000\)"):
         rate_map.update(kappa=1000.0, lr=0.01)
     with pytest.raises(ValueError, match="gamma must be"):
         rate_map.update(gamma=1.0)
@@ -359,3 +388,168 @@ def test_default_map_is_256_square_and_published():
     assert shown_png(explorer)[:8] == b"\x89PNG\r\n\x1a\n"
     bundle = explorer._repr_mimebundle_()
     assert "application/vnd.jupyter.widget-view+json" in bundle
+
+
+def test_the_chapters_ravine_map_is_the_static_maps_quadratic():
+    # diag(2, 100), the momentum chapter's ravine: kappa 50 on lam_min 2
+    explorer = widgets.MomentumRateMap(kappa=50.0, lr=0.02, gamma=0.9, lam_min=2.0,
+                                       resolution=16, steps=200)
+    ravine = landscapes.lecture_quadratic(50)
+    lrs = (np.arange(16) + 0.5) * (4.5 / 100.0) / 16
+    gammas = (np.arange(16) + 0.5) / 16
+    sweep = run.sweep(ravine, optimizers.momentum(0.01, 0.9), ravine.start, 200,
+                      x=("lr", lrs), y=("gamma", gammas))
+    np.testing.assert_array_equal(explorer.image.get_array().filled(np.nan), sweep.rate)
+    assert explorer.image.norm.vmin == plotting.rate_norm().vmin
+    assert explorer.image.norm(0.95) == plotting.rate_norm()(0.95)
+    assert explorer.values["lr"] == 0.02
+    with pytest.raises(ValueError, match="lam_min must be a finite number > 0"):
+        widgets.MomentumRateMap(lam_min=0.0)
+
+
+def test_a_run_through_the_minimiser_is_measured_not_zero():
+    # kappa = 1: both directions follow one recursion, and the default run passes exactly
+    # through the minimiser; the measurement read 0.0000 against theory's 0.9487
+    explorer = widgets.MomentumRateMap(resolution=8, steps=500)
+    explorer.update(kappa=1.0)
+    assert explorer.theory_rate == pytest.approx(math.sqrt(0.9), rel=1e-9)
+    assert explorer.measured_rate == pytest.approx(explorer.theory_rate, abs=2e-3)
+    assert f"measured = {explorer.measured_rate:.4f}" in explorer.note.get_text()
+
+
+# --------------------------------------------------------------------------- every explorer
+
+
+LANDSCAPES = {
+    "quadratic": lambda: landscapes.quadratic([1.0, 4.0], angle=0.3),
+    "conditioned_quadratic": lambda: landscapes.conditioned_quadratic(20.0),
+    "lecture_quadratic": lambda: landscapes.lecture_quadratic(10),
+    "rosenbrock": landscapes.rosenbrock,
+    "two_minima": landscapes.two_minima,
+    "saddle": landscapes.saddle,
+    "plane": lambda: landscapes.plane([0.3, -0.2]),
+    "plateau": landscapes.plateau,
+    "regression_ravine": lambda: landscapes.regression_ravine(1, standardize=True),
+}
+
+
+def test_every_landscape_constructor_is_listed():
+    assert set(LANDSCAPES) | {"custom"} == set(landscapes._CONSTRUCTORS)
+
+
+@pytest.mark.parametrize("name", sorted(LANDSCAPES))
+def test_every_landscape_in_the_trajectory_explorer(name):
+    land = LANDSCAPES[name]()
+    explorer = widgets.TrajectoryExplorer(land, optimizers.gd(0.01), steps=30)
+    assert shown_png(explorer)[:8] == b"\x89PNG\r\n\x1a\n"
+    assert land.name.replace("_", " ") in explorer.alt_text()
+
+
+def test_a_readers_landscape_in_the_trajectory_explorer():
+    def value(x):
+        return (x[0] - 1.0) ** 2 + 3.0 * x[1] ** 2
+
+    def grad(x):
+        return (2.0 * (x[0] - 1.0), 6.0 * x[1])
+
+    with pytest.warns(landscapes.SlowObjectiveWarning):
+        land = landscapes.custom(value, grad, start=[2.0, 1.0], minimizers=[[1.0, 0.0]],
+                                 name="my bowl")
+    explorer = widgets.TrajectoryExplorer(land, optimizers.gd(0.1), steps=40)
+    np.testing.assert_allclose(explorer.runs[0].positions[-1], [1.0, 0.0], atol=1e-3)
+    assert "my bowl" in explorer.alt_text()
+
+
+@pytest.fixture(scope="module")
+def every_explorer():
+    return {
+        "trajectory": widgets.TrajectoryExplorer(
+            landscapes.rosenbrock(), [optimizers.adamw(0.05), optimizers.rmsprop(0.01)],
+            steps=40),
+        "quadratic_rate": widgets.QuadraticRateExplorer(steps=100),
+        "momentum_map": widgets.MomentumRateMap(resolution=8, steps=100),
+    }
+
+
+@pytest.mark.parametrize("which", ["trajectory", "quadratic_rate", "momentum_map"])
+def test_controls_are_json_specs_with_spoken_labels(every_explorer, which):
+    explorer = every_explorer[which]
+    specs = explorer.control_specs()
+    assert json.loads(json.dumps(specs)) == specs
+    keys = {"key", "label", "symbol", "kind", "min", "max", "step", "value", "options"}
+    for control in specs:
+        assert set(control) == keys
+        assert control["kind"] in ("log", "linear", "int", "choice")
+        assert control["value"] == explorer.values[control["key"]]
+        # what a screen reader reads is words, and the widget shows the same words
+        assert re.search("[a-z]{3}", control["label"]), control
+        assert explorer._widgets[control["key"]].description == control["label"]
+        if control["kind"] == "choice":
+            assert control["value"] in control["options"] and control["min"] is None
+        else:
+            assert control["min"] <= control["value"] <= control["max"]
+    assert [c["key"] for c in specs] == list(explorer.values)
+
+
+def test_hyper_parameter_controls_come_from_the_registry(every_explorer):
+    specs = {c["key"]: c for c in every_explorer["trajectory"].control_specs()}
+    rule = optimizers.RULES["adamw"]
+    for h in rule.hypers:
+        control = specs[f"adamw_{h.name}"]
+        assert control["label"] == f"{h.label} {h.symbol}".strip()
+        assert control["kind"] == h.slider.kind
+    assert specs["adamw_lr"] == {"key": "adamw_lr", "label": "learning rate η", "symbol": "η",
+                                 "kind": "log", "min": 1e-5, "max": 10.0, "step": 0.02,
+                                 "value": 0.05, "options": None}
+    assert specs["adamw_amsgrad"]["options"] == [False, True]
+    explorer = every_explorer["trajectory"]
+    explorer.update(adamw_amsgrad=True, rmsprop_centered=True)
+    assert explorer.current_optimizers()[0].amsgrad is True
+    with pytest.raises(ValueError, match=r"adamw_amsgrad must be one of \[False, True\]"):
+        explorer.update(adamw_amsgrad=1)
+
+
+@pytest.mark.parametrize("which", ["trajectory", "quadratic_rate", "momentum_map"])
+def test_the_figure_has_alternative_text_that_follows_the_state(every_explorer, which):
+    explorer = every_explorer[which]
+    before = explorer.alt_text()
+    assert shown_alt(explorer) == before and len(before) > 100
+    assert ".png" not in before
+    key = {"trajectory": "rmsprop_lr", "quadratic_rate": "lr", "momentum_map": "gamma"}[which]
+    value = {"trajectory": 0.002, "quadratic_rate": 0.0123, "momentum_map": 0.345}[which]
+    explorer.update(**{key: value})
+    assert shown_alt(explorer) == explorer.alt_text() != before
+    assert f"{value:.3g}" in explorer.alt_text()
+
+
+def test_the_page_gets_a_script_that_names_the_sliders(every_explorer, monkeypatch):
+    import IPython.display
+
+    shown = []
+    monkeypatch.setattr(IPython.display, "display", lambda *objs: shown.extend(objs))
+    every_explorer["quadratic_rate"]._ipython_display_()
+    assert shown[0] is every_explorer["quadratic_rate"].widget
+    assert "aria-label" in shown[1].data and ".noUi-handle" in shown[1].data
+    assert "optbook-explorer" in shown[0]._dom_classes
+
+
+def test_start_given_twice_is_refused(trio):
+    with pytest.raises(ValueError, match="not both"):
+        trio.update(x0=(1.0, 2.0), x0_1=3.0)
+
+
+@pytest.mark.parametrize("make", [
+    lambda: widgets.TrajectoryExplorer(landscapes.lecture_quadratic(10), optimizers.gd(0.05),
+                                       steps=20),
+    lambda: widgets.QuadraticRateExplorer(steps=20),
+    lambda: widgets.MomentumRateMap(resolution=4, steps=20),
+], ids=["trajectory", "quadratic_rate", "momentum_map"])
+def test_an_explorer_nobody_holds_is_freed_with_its_widgets(make):
+    explorer = make()
+    ref = weakref.ref(explorer)
+    figure = weakref.ref(explorer.fig)
+    slider = next(iter(explorer._widgets.values()))
+    del explorer
+    gc.collect()
+    assert ref() is None and figure() is None
+    assert slider.comm is None  # closed

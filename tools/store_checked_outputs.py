@@ -1,13 +1,20 @@
-"""Execute chapter notebooks and store only the outputs that nbval checks.
+"""Execute chapter notebooks and store only the outputs that the tests check.
 
 Notebooks are kept in git without outputs, except in cells marked ``# NBVAL_CHECK_OUTPUT``:
-nbval (lax mode) compares those cells' fresh outputs with the stored ones on every test run.
+every ``make test`` compares those cells' fresh outputs with the stored ones (nbval's
+comparison, ``tests/notebooks/test_checked_outputs.py``).
 After editing a chapter, run
 
     .venv/bin/python tools/store_checked_outputs.py chapters/<name>.ipynb
 
 to execute it top to bottom and keep the checked cells' outputs, numbered 1, 2, ... (all other
 outputs and execution counts are cleared, so diffs stay small).
+
+A checked cell prints every number it glues for the prose, a list for the tests rather than for
+the reader: the tool tags each checked cell ``hide-output``, so the page folds that list under
+a "Show code cell output" toggle (the glued values still reach the prose). A cell already
+tagged ``remove-output`` or ``remove-cell`` keeps that tag instead. ``tests/test_book_structure.py``
+fails on a checked cell without one of these tags.
 """
 
 import argparse
@@ -18,10 +25,36 @@ import nbformat
 from nbclient import NotebookClient
 
 CHECK_MARK = "# NBVAL_CHECK_OUTPUT"
+CHECKED_OUTPUT_TAG = "hide-output"
+OUT_OF_SIGHT_TAGS = (CHECKED_OUTPUT_TAG, "remove-output", "remove-cell")
 
 
 def is_checked(cell) -> bool:
     return cell.cell_type == "code" and CHECK_MARK in cell.source
+
+
+def keep_output_out_of_sight(cell) -> None:
+    """Tag a checked cell ``hide-output`` unless a tag already keeps its output off the page."""
+    tags = cell.metadata.setdefault("tags", [])
+    if not any(tag in OUT_OF_SIGHT_TAGS for tag in tags):
+        tags.append(CHECKED_OUTPUT_TAG)
+
+
+def merge_consecutive_streams(outputs: list) -> list:
+    """Join consecutive prints to one stream into one output.
+
+    How a kernel chunks a cell's prints into messages varies from run to run; stored merged, the
+    outputs of two runs that printed the same text are the same in git.
+    """
+    merged = []
+    for output in outputs:
+        previous = merged[-1] if merged else None
+        if (output.output_type == "stream" and previous is not None
+                and previous.output_type == "stream" and previous.name == output.name):
+            previous.text += output.text
+        else:
+            merged.append(output)
+    return merged
 
 
 def store_checked_outputs(path: Path, timeout: int = 120) -> int:
@@ -35,9 +68,11 @@ def store_checked_outputs(path: Path, timeout: int = 120) -> int:
             continue
         cell.metadata.pop("execution", None)  # nbclient's timestamps: noise in every diff
         if is_checked(cell):
-            # nbval treats a stored output without an execution count as never run.
+            # Numbered as if run: nbval itself (pytest --nbval-lax) skips a cell with no count.
             checked += 1
             cell.execution_count = checked
+            cell.outputs = merge_consecutive_streams(cell.outputs)
+            keep_output_out_of_sight(cell)
         else:
             cell.execution_count = None
             cell.outputs = []

@@ -35,17 +35,28 @@ two minima (Barra)     2     ``[a_1, c_1, a_2, c_2, s]`` (wells of depth a_i at 
 saddle                 3     ``[]``
 plateau                4     ``[N, u_1..u_N, t_1..t_N]`` (inputs u, targets t)
 plane                  5     ``[s_1..s_n]`` (the slope)
+a reader's own         6     ``[]`` (the functions are :attr:`Landscape.objective`)
 =====================  ====  ===========================================================
+
+A reader's own objective
+------------------------
+:func:`custom` makes a landscape from a function and its gradient. A numba-jitted pair runs at
+full speed: the kernels compile it in (``inline="always"``) where a built-in formula would be,
+as :mod:`optbook.kernels2d` explains. A plain Python pair works too, through a Python loop
+that is much slower, and says so with a :class:`SlowObjectiveWarning`.
 """
 
 from __future__ import annotations
 
 import math
+import numbers
+import warnings
 from dataclasses import dataclass, replace
 from functools import cached_property
 
 import numpy as np
 from numba import njit
+from numba.core.dispatcher import Dispatcher
 
 QUADRATIC = 0
 ROSENBROCK = 1
@@ -53,6 +64,7 @@ TWO_MINIMA = 2
 SADDLE = 3
 PLATEAU = 4
 PLANE = 5
+CUSTOM = 6
 
 
 # --------------------------------------------------------------------------- kernels
@@ -257,6 +269,12 @@ class Landscape:
     start
         A suggested start point (from the lectures, or chosen to show the landscape's feature,
         as each constructor documents), or ``None``.
+    objective
+        For a reader's landscape (:func:`custom`): the pair ``(value, grad)`` the kernels
+        compile in (jitted, ``inline="always"``), else ``None``.
+    functions
+        For a reader's landscape: the pair of functions as the reader gave them, which the
+        Python methods call; ``None`` for a built-in one.
     """
 
     name: str
@@ -268,6 +286,14 @@ class Landscape:
     window: tuple | None
     latex: str
     start: np.ndarray | None = None
+    objective: tuple | None = None
+    functions: tuple | None = None
+
+    @property
+    def jitted(self) -> bool:
+        """Whether the kernels run this landscape compiled (every built-in one, and a reader's
+        numba-jitted pair); ``False`` for a plain Python pair."""
+        return self.code != CUSTOM or self.objective is not None
 
     def _point(self, x):
         x = np.asarray(x, dtype=np.float64)
@@ -278,18 +304,25 @@ class Landscape:
     def value(self, x) -> float:
         """:math:`f(x)`."""
         x = self._point(x)
+        if self.code == CUSTOM:
+            return float(self.functions[0](_as_argument(x)))
         return float(value_and_grad(self.code, self.params, x, np.empty_like(x)))
 
     def grad(self, x) -> np.ndarray:
         r""":math:`\nabla f(x)` (float64)."""
         x = self._point(x)
+        if self.code == CUSTOM:
+            return np.array(self.functions[1](_as_argument(x)), dtype=np.float64)
         g = np.empty_like(x)
         value_and_grad(self.code, self.params, x, g)
         return g
 
     def hessian(self, x) -> np.ndarray:
-        r""":math:`\nabla^2 f(x)`, a ``(dim, dim)`` float64 array (closed form)."""
+        r""":math:`\nabla^2 f(x)`, a ``(dim, dim)`` float64 array (closed form; a reader's
+        landscape has none)."""
         x = self._point(x)
+        if self.code == CUSTOM:
+            raise ValueError(f"{self.name} is a reader's landscape: it has no Hessian")
         h = np.empty((self.dim, self.dim))
         hessian_into(self.code, self.params, x, h)
         return h
@@ -302,6 +335,11 @@ class Landscape:
         Y = np.asarray(Y, dtype=np.float64)
         if X.shape != Y.shape:
             raise ValueError(f"X and Y must have the same shape, got {X.shape} and {Y.shape}")
+        if self.code == CUSTOM:
+            value = self.functions[0]
+            out = np.array([value((x, y)) for x, y in zip(X.ravel(), Y.ravel(), strict=True)],
+                           dtype=np.float64)
+            return out.reshape(X.shape)
         out = np.empty(X.size)
         _value_grid(self.code, self.params, X.ravel(), Y.ravel(), out)
         return out.reshape(X.shape)
@@ -352,10 +390,10 @@ def _newton_polish(code, params, seed, max_iter=50):
 
 
 def _finite(name, value):
-    value = float(value)
-    if not math.isfinite(value):
-        raise ValueError(f"{name} must be a finite number, got {value}")
-    return value
+    if isinstance(value, bool | np.bool_) or not isinstance(value, numbers.Real) \
+            or not math.isfinite(value):
+        raise ValueError(f"{name} must be a finite real number, got {value!r}")
+    return float(value)
 
 
 def _rotation(angle, n):
@@ -397,7 +435,13 @@ def quadratic(eigenvalues, angle=0.0, center=None) -> Landscape:
     minimum 0. Window (2-D): the square :math:`c \pm 6`; start (2-D):
     :math:`c + R\,(4, 0.5)`, the start of the DD2424 lecture's experiments, in eigen-coordinates.
     """
-    lam = np.asarray(eigenvalues, dtype=np.float64).ravel()
+    lam = np.asarray(eigenvalues, dtype=np.float64)
+    if lam.ndim > 1:
+        raise ValueError(
+            f"eigenvalues must be a flat sequence of numbers (the Hessian's eigenvalues), got "
+            f"an array of shape {lam.shape}"
+        )
+    lam = lam.ravel()
     if lam.size == 0 or not np.all(np.isfinite(lam)) or np.any(lam <= 0):
         raise ValueError(f"eigenvalues must be finite and > 0 (at least one), got {lam}")
     n = lam.size
@@ -416,7 +460,7 @@ def quadratic(eigenvalues, angle=0.0, center=None) -> Landscape:
         start = c + r @ np.array([4.0, 0.5])
     lams = ", ".join(f"{v:g}" for v in lam)
     latex = (
-        rf"f(x) = \tfrac12 (x-c)^\top R\,\mathrm{{diag}}({lams})\,R^\top (x-c),"
+        rf"f(x) = \frac{{1}}{{2}} (x-c)^\top R\,\mathrm{{diag}}({lams})\,R^\top (x-c),"
         rf"\ \theta = {angle:g}"
     )
     return _quadratic_landscape("quadratic", hess, c, 0.0, window, latex, start)
@@ -582,7 +626,7 @@ def plateau() -> Landscape:
         minimizers=_readonly([[w, b]]),
         min_value=0.0,
         window=((-8.0, 8.0), (-10.0, 10.0)),
-        latex=r"f(w, b) = \frac{1}{2N}\sum_{i} \big(\sigma(w u_i + b) - t_i\big)^2",
+        latex=r"f(w, b) = \frac{1}{2N}\sum_{i} \left(\sigma(w u_i + b) - t_i\right)^2",
         start=_readonly([0.0, 8.0]),
     )
 
@@ -641,6 +685,96 @@ def regression_ravine(table=1, standardize=False) -> Landscape:
     )
 
 
+class SlowObjectiveWarning(UserWarning):
+    """A reader's objective is plain Python: runs go through a Python loop."""
+
+
+def _as_argument(x):
+    """The point as a reader's functions receive it: a tuple of floats in 2-D (what the 2-D
+    kernels pass), else a float64 array."""
+    return (float(x[0]), float(x[1])) if len(x) == 2 else np.asarray(x, dtype=np.float64)
+
+
+def _is_jitted(function) -> bool:
+    return isinstance(function, Dispatcher)
+
+
+def custom(value, grad, *, dim=2, start=None, minimizers=(), min_value=None, window=None,
+           name="custom", latex=None) -> Landscape:
+    r"""A landscape from a reader's own function ``value(x)`` and its gradient ``grad(x)``.
+
+    Both take the point ``x`` and index it (``x[0]``, ``x[1]``, ...): in 2-D it arrives as a
+    tuple of floats (so the kernels keep it in registers), in other dimensions as a float64
+    array. ``value`` returns a number, ``grad`` a sequence of ``dim`` numbers (a tuple keeps a
+    2-D kernel free of allocations). Pass both decorated with ``numba.njit`` and the
+    kernels compile them in, at the speed of a built-in landscape (``make bench`` measures
+    it); pass plain Python functions and every run goes through a Python loop instead, about
+    two orders of magnitude slower, with a :class:`SlowObjectiveWarning` saying so.
+
+    ``start`` (a suggested start), ``minimizers`` (rows of known minimisers, the global one
+    first: :func:`optbook.run.sweep` measures rates against them) and ``min_value`` (default
+    :math:`f` at the first minimiser, else :math:`-\infty`) are optional; ``window``
+    (``((x0, x1), (y0, y1))``, 2-D only) defaults to the box around ``start`` and the
+    minimisers, widened by half its size and by at least 1. Both functions are called once
+    here, at ``start`` (or 0), and must return finite values of the right shape.
+    """
+    if not (callable(value) and callable(grad)):
+        raise ValueError(f"value and grad must be functions, got {type(value).__name__} and "
+                         f"{type(grad).__name__}")
+    if isinstance(dim, bool) or not isinstance(dim, int | np.integer) or dim < 1:
+        raise ValueError(f"dim must be an integer >= 1, got {dim!r}")
+    jitted = _is_jitted(value) and _is_jitted(grad)
+    if _is_jitted(value) != _is_jitted(grad):
+        raise ValueError("value and grad must both be numba-jitted or both plain Python")
+    mins = np.asarray(minimizers, dtype=np.float64).reshape(-1, dim) if len(minimizers) else \
+        np.zeros((0, dim))
+    probe = np.zeros(dim) if start is None else np.asarray(start, dtype=np.float64)
+    if probe.shape != (dim,) or not np.all(np.isfinite(probe)):
+        raise ValueError(f"start must be {dim} finite numbers, got {start!r}")
+    try:
+        f0 = float(value(_as_argument(probe)))
+        g0 = np.asarray(grad(_as_argument(probe)), dtype=np.float64)
+    except Exception as error:
+        raise ValueError(f"calling value and grad at {probe.tolist()} failed: {error}") from error
+    if not math.isfinite(f0) or g0.shape != (dim,) or not np.all(np.isfinite(g0)):
+        raise ValueError(
+            f"at {probe.tolist()} value must return a finite number and grad {dim} finite "
+            f"numbers, got {f0!r} and {g0.tolist()!r}"
+        )
+    functions = (value, grad)
+    objective = None
+    if jitted:
+        objective = (njit(inline="always", error_model="numpy")(value.py_func),
+                     njit(inline="always", error_model="numpy")(grad.py_func))
+    else:
+        warnings.warn(
+            f"{name}: value and grad are plain Python, so runs on this landscape go through a "
+            "Python loop, about a hundred times slower than compiled ones; decorate both with "
+            "numba.njit to run at full speed",
+            SlowObjectiveWarning, stacklevel=2,
+        )
+    if min_value is None:
+        min_value = float(value(_as_argument(mins[0]))) if len(mins) else -math.inf
+    if window is None and dim == 2:
+        points = np.vstack([mins, probe[None, :]])
+        low, high = points.min(axis=0), points.max(axis=0)
+        pad = np.maximum(0.5 * (high - low), 1.0)
+        window = tuple((float(a), float(b)) for a, b in zip(low - pad, high + pad, strict=True))
+    return Landscape(
+        name=name,
+        code=CUSTOM,
+        params=_readonly([]),
+        dim=int(dim),
+        minimizers=_readonly(mins),
+        min_value=float(min_value),
+        window=window,
+        latex=latex if latex is not None else r"f(x)",
+        start=None if start is None else _readonly(probe),
+        objective=objective,
+        functions=functions,
+    )
+
+
 _CONSTRUCTORS = {
     "quadratic": quadratic,
     "conditioned_quadratic": conditioned_quadratic,
@@ -651,6 +785,7 @@ _CONSTRUCTORS = {
     "plane": plane,
     "plateau": plateau,
     "regression_ravine": regression_ravine,
+    "custom": custom,
 }
 
 

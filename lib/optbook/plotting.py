@@ -33,7 +33,7 @@ from matplotlib.backends.backend_agg import FigureCanvasAgg
 from matplotlib.collections import LineCollection
 from matplotlib.figure import Figure
 
-from optbook import landscapes
+from optbook import landscapes, optimizers
 
 # --------------------------------------------------------------------------- style
 
@@ -49,19 +49,10 @@ PALETTE = {
     "reddish purple": "#CC79A7",
 }
 
-#: Colour and line style of each optimizer (names as in :data:`optbook.optimizers.NAMES`).
+#: Colour and line style of each optimizer (names as in :data:`optbook.optimizers.NAMES`), from
+#: the registry's records.
 OPTIMIZER_STYLE = {
-    "gd": (PALETTE["blue"], "-"),
-    "momentum": (PALETTE["vermillion"], "-"),
-    "nesterov": (PALETTE["bluish green"], "-"),
-    "delta_bar_delta": (PALETTE["black"], "--"),
-    "adagrad": (PALETTE["sky blue"], "-"),
-    "rmsprop": (PALETTE["orange"], "-"),
-    "adadelta": (PALETTE["orange"], "--"),
-    "adam": (PALETTE["reddish purple"], "-"),
-    "adamw": (PALETTE["reddish purple"], "--"),
-    "amsgrad": (PALETTE["reddish purple"], ":"),
-    "nadam": (PALETTE["reddish purple"], "-."),
+    name: (PALETTE[rule.style[0]], rule.style[1]) for name, rule in optimizers.RULES.items()
 }
 
 #: Font sizes in points.
@@ -216,7 +207,8 @@ def contours(ax, landscape, *, n_levels=14, resolution=160, window=None, minimiz
     X, Y = np.meshgrid(np.linspace(x0, x1, nx), np.linspace(y0, y1, ny))
     Z = landscape.value_grid(X, Y)
     if math.isfinite(landscape.min_value):
-        Z = Z - landscape.min_value
+        # a grid point on the minimiser would be 0 on the log scale of the colours
+        Z = np.maximum(Z - landscape.min_value, np.finfo(np.float64).tiny)
         levels = _levels(Z, n_levels)
         norm = mpl.colors.LogNorm(levels[0], levels[-1] * 4)
     else:

@@ -86,10 +86,9 @@ class Schedule:
     params: np.ndarray
 
     def __call__(self, t: int, lr0: float = 1.0) -> float:
-        t = int(t)
-        if t < 1:
+        if isinstance(t, bool) or not isinstance(t, int | np.integer) or t < 1:
             raise ValueError(f"t must be an integer >= 1, got {t!r}")
-        return schedule_lr(self.code, self.params, float(lr0), t)
+        return schedule_lr(self.code, self.params, float(lr0), int(t))
 
 
 def _schedule(name, code, *values):

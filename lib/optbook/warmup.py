@@ -25,21 +25,24 @@ LANDSCAPES = (
     landscapes.plateau(),
     landscapes.plane([1.0, 0.5]),
 )
-RULES = (
-    optimizers.gd(0.1),
-    optimizers.momentum(0.1),
-    optimizers.momentum(0.1, form="pytorch"),
-    optimizers.nesterov(0.1),
-    optimizers.nesterov(0.1, form="reformulated"),
-    optimizers.delta_bar_delta(0.1),
-    optimizers.adagrad(),
-    optimizers.rmsprop(),
-    optimizers.adadelta(),
-    optimizers.adam(),
-    optimizers.adamw(),
-    optimizers.amsgrad(),
-    optimizers.nadam(),
-)
+"""One landscape per built-in landscape code."""
+
+
+def _every_form() -> tuple:
+    """One optimizer per form of every rule in the registry, at its defaults (``lr=0.1``
+    where the rule has no default rate)."""
+    made = []
+    for name, form in optimizers.forms():
+        rule = optimizers.RULES[name]
+        kwargs = {} if form is None else {"form": form}
+        if rule.hyper("lr").default is None:
+            kwargs["lr"] = 0.1
+        made.append(optimizers.get(name, **kwargs))
+    return tuple(made)
+
+
+RULES = _every_form()
+"""One optimizer per compiled rule (each form of each rule of the registry)."""
 
 
 def warm_up() -> float:

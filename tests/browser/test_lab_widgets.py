@@ -3,8 +3,9 @@
 JupyterLab is started on 127.0.0.1 (a free port, a random token) in a temporary folder that
 holds a COPY of the notebook (JupyterLab writes checkpoints next to what it opens). Headless
 Chromium (the ``browser`` fixture: Debian's chromium driven by playwright) opens it, runs all
-cells, focuses the first slider's handle, presses the right arrow key and waits for the
-explorer's PNG to change. Every wait is bounded; the server is always stopped.
+cells, checks that every explorer slider has its label as accessible name and every explorer
+figure its alternative text, focuses the first slider's handle, presses the right arrow key and
+waits for the explorer's PNG to change. Every wait is bounded; the server is always stopped.
 
 The notebook is the gradient-descent chapter, whose first explorer is a
 :class:`~optbook.widgets.QuadraticRateExplorer` or a trajectory explorer; set ``LAB_NOTEBOOK``
@@ -123,6 +124,23 @@ def explorer_src(page) -> str:
     return page.eval_on_selector(EXPLORER_IMAGE, "img => img.src")
 
 
+def assert_explorers_are_named(page):
+    """Every explorer slider's role=slider element has its label as accessible name (as
+    Chromium computes it: ipywidgets leaves it unnamed, the explorer's script names it), and
+    every explorer figure has alternative text."""
+    labels = page.eval_on_selector_all(
+        ".optbook-explorer .widget-slider .widget-label", "els => els.map(e => e.textContent)")
+    assert labels, "no explorer sliders on the page"
+    page.wait_for_function(
+        "n => document.querySelectorAll('.optbook-explorer .noUi-handle[aria-label]').length"
+        " >= n", arg=len(labels), timeout=FIGURE_CHANGE * 1000)
+    for label in set(labels):
+        named = page.locator(".optbook-explorer").get_by_role("slider", name=label, exact=True)
+        assert named.count() == labels.count(label), label
+    alts = page.eval_on_selector_all(".optbook-explorer img", "els => els.map(e => e.alt)")
+    assert alts and all(len(alt) > 50 for alt in alts), alts
+
+
 def test_slider_changes_the_figure(browser, lab):
     base, token, name = lab
     context = browser.new_context(viewport={"width": 1280, "height": 1000})
@@ -143,6 +161,7 @@ def test_slider_changes_the_figure(browser, lab):
         page.wait_for_function(ALL_CELLS_RUN, timeout=CELLS_RUN * 1000, polling=500)
         errors = page.locator('[data-mime-type="application/vnd.jupyter.error"]')
         assert errors.count() == 0, errors.first.inner_text()
+        assert_explorers_are_named(page)
         before = explorer_src(page)
         assert before.startswith("data:image/png;base64,")
 
