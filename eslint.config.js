@@ -39,7 +39,10 @@ export default [
   },
   {
     files: ["assets/**/*.js"],
-    languageOptions: { sourceType: "script", globals: { document: "readonly", URL: "readonly" } },
+    languageOptions: {
+      sourceType: "script",
+      globals: { document: "readonly", window: "readonly", Element: "readonly", URL: "readonly" },
+    },
     rules: { "no-var": "error" },
   },
 ];

@@ -1,10 +1,10 @@
 """The static book's explorers: what a reader of the HTML book waits for, without a kernel.
 
 Builds the page's script (``js/`` bundled by esbuild into one classic script) and the one-page
-test book ``benchmarks/static_book`` (a notebook displaying
-:func:`optbook.static_view.quadratic_rate_view`, with the MyST-NB override that shows its HTML
-view), opens it from ``file://`` in headless Chromium with every non-local request aborted,
-and measures:
+test book ``benchmarks/static_book`` (a notebook displaying a
+:class:`~optbook.widgets.QuadraticRateExplorer`, executed with ``OPTBOOK_STATIC_VIEWS`` set so
+that its display carries the static view, and the MyST-NB override that shows it), opens it
+from ``file://`` in headless Chromium with every non-local request aborted, and measures:
 
 * the median time from a slider event (``input``, moved by the keyboard) to the redrawn
   figure, for both sliders, against the kernel explorer's ``update()`` for the same moves
@@ -15,7 +15,8 @@ and measures:
 * that the numbers the page prints are the library's at the page's slider values (every move);
 * how far the page's figure is from the kernel's PNG at the same values (pixels that differ);
 * the rate map's kappa event in JavaScript: MomentumRateMap's 256 x 256 heavy-ball sweep
-  (500 steps a cell) with the engine of ``js/sweep.js`` run in the page: goal 100 ms.
+  (500 steps a cell, measured as ``run.sweep`` measures it) with the engine of ``js/sweep.js``
+  run in the page: goal 100 ms.
 
 Run alone with ``python -m benchmarks.bench_static`` (prints the table).
 """
@@ -62,13 +63,14 @@ def build_book():
     shutil.rmtree(OUT, ignore_errors=True)
     subprocess.run([str(REPO / ".venv" / "bin" / "jupyter-book"), "build", str(BOOK),
                     "--path-output", str(OUT), "-W", "-n", "--keep-going"],
-                   cwd=REPO, check=True, capture_output=True)
+                   cwd=REPO, check=True, capture_output=True,
+                   env={**os.environ, "OPTBOOK_STATIC_VIEWS": "1"})
 
 
 def page_weight_kb() -> tuple[float, float]:
     """(script and data gzip KB, scenery PNG data KB) the explorer adds to the page."""
     html = PAGE.read_text()
-    data = re.search(r'<div class="optbook-explorer".*?</div>', html, re.S).group(0)
+    data = re.search(r'<div class="optbook-static-explorer".*?</div>', html, re.S).group(0)
     images = re.findall(r"data:image/png;base64,[A-Za-z0-9+/=]+", data)
     stripped = re.sub(r"data:image/png;base64,[A-Za-z0-9+/=]+", "", data)
     script = BUNDLE.read_bytes()
@@ -111,7 +113,7 @@ def move(page, key, presses, direction):
     for _ in range(presses):
         page.keyboard.press(direction)
         samples.append(page.evaluate("""() => {
-            const e = document.querySelector('.optbook-explorer');
+            const e = document.querySelector('.optbook-static-explorer');
             const v = k => Number(e.querySelector(`input[data-key='${k}']`).dataset.value);
             return {ms: Number(e.dataset.redrawMs), kappa: v('kappa'), lr: v('lr'),
                     measured: Number(e.dataset.measuredRate), theory: Number(e.dataset.theoryRate),
@@ -122,17 +124,19 @@ def move(page, key, presses, direction):
 
 def check_against_library(samples) -> int:
     """How many of the page's printed (theory, measured, diverged) triples differ from the
-    library's at the page's own slider values."""
-    from optbook import static_view
+    library's explorer at the page's own slider values."""
+    from optbook import widgets
 
+    explorer = widgets.QuadraticRateExplorer()
     wrong = 0
     for s in samples:
-        expected = static_view.quadratic_rate_values(s["kappa"], s["lr"])
-        diverged = "null" if expected["diverged_at"] is None else str(expected["diverged_at"])
-        same_measured = (s["measured"] == expected["measured_rate"]
-                         or (np.isnan(s["measured"]) and np.isnan(expected["measured_rate"]))
-                         or abs(s["measured"] / expected["measured_rate"] - 1) <= 1e-15)
-        wrong += not (s["theory"] == expected["theory_rate"] and same_measured
+        explorer.update(kappa=s["kappa"], lr=s["lr"])
+        measured = explorer.measured_rate
+        diverged = "null" if explorer.run.diverged_at is None else str(explorer.run.diverged_at)
+        same_measured = (s["measured"] == measured
+                         or (np.isnan(s["measured"]) and np.isnan(measured))
+                         or abs(s["measured"] / measured - 1) <= 1e-15)
+        wrong += not (s["theory"] == explorer.theory_rate and same_measured
                       and s["diverged"] == diverged)
     return wrong
 
@@ -144,7 +148,7 @@ def figure_difference(page) -> tuple[float, float]:
     from matplotlib.image import imread
 
     values = page.evaluate("""() => {
-        const e = document.querySelector('.optbook-explorer');
+        const e = document.querySelector('.optbook-static-explorer');
         const v = k => Number(e.querySelector(`input[data-key='${k}']`).dataset.value);
         return [v('kappa'), v('lr')];
     }""")
@@ -158,29 +162,18 @@ def figure_difference(page) -> tuple[float, float]:
 
 
 def sweep_times(page, kappas, repeats=2) -> dict:
-    """Median times (s) of MomentumRateMap's kappa event's sweep in the page's JavaScript, on
-    the page's thread and on a pool of Web Workers (one per core), and whether the workers'
-    rates are the thread's doubles."""
+    """Median time (s) of MomentumRateMap's kappa event's sweep in the page's JavaScript."""
     bundle = OUT / "static_sweep_bench.js"
     esbuild(SWEEP_ENTRY, bundle)
     page.add_script_tag(path=str(bundle))
-    thread = page.evaluate("""([kappas, repeats]) => {
+    times = page.evaluate("""([kappas, repeats]) => {
         const times = [];
         for (let r = 0; r < repeats; r++) {
             for (const kappa of kappas) times.push(window.optbookSweepBench(kappa));
         }
         return times;
     }""", [list(kappas), repeats])
-    pooled = page.evaluate("""async ([kappas, repeats]) => {
-        const runs = [];
-        for (let r = 0; r < repeats; r++) {
-            for (const kappa of kappas) runs.push(await window.optbookSweepWorkersBench(kappa));
-        }
-        return runs;
-    }""", [list(kappas), repeats])
-    return {"thread": statistics.median(thread) / 1e3, "events": len(thread),
-            "workers": statistics.median(r["elapsed"] for r in pooled) / 1e3,
-            "pool": pooled[0]["workers"], "same": all(r["same"] for r in pooled)}
+    return {"thread": statistics.median(times) / 1e3, "events": len(times)}
 
 
 def run():
@@ -206,7 +199,7 @@ def run():
         page.on("console", lambda m: console.append(m.text) if m.type == "error" else None)
         page.on("pageerror", lambda e: errors.append(str(e)))
         page.goto(PAGE.as_uri(), wait_until="load")
-        page.wait_for_selector(".optbook-explorer canvas")
+        page.wait_for_selector(".optbook-static-explorer canvas")
         samples = []
         for key in ("lr", "kappa"):
             samples += move(page, key, MOVES, "ArrowRight")
@@ -239,10 +232,6 @@ def run():
         row("static page: rate-map kappa event, 256x256x500 sweep in JS", "<= 100 ms",
             sweep["thread"] * 1e3, sweep["thread"] / MAP_GOAL,
             f"ms on the page's thread, median of {sweep['events']} (ratio: / goal)"),
-        row("static page: the same on Web Workers", "<= 100 ms", sweep["workers"] * 1e3,
-            sweep["workers"] / MAP_GOAL,
-            f"ms on {sweep['pool']} workers (rates identical to the thread's: "
-            f"{sweep['same']})"),
         row("load average (1 min) before / after the static benchmark", "-", load_before, None,
             f"runnable processes (after: {load_after:.2f}; cores: {os.cpu_count()})"),
     ]

@@ -1,4 +1,4 @@
-// The page's entry point: every <div class="optbook-explorer"> written by
+// The page's entry point: every <div class="optbook-static-explorer"> written by
 // optbook.widgets.static becomes an explorer: a live one (controls, the matplotlib scenery, a
 // canvas for the moving parts) or a precomputed one (controls stepping through figures drawn
 // when the book was built).
@@ -61,7 +61,7 @@ export function mount(container) {
 }
 
 function mountAll() {
-  for (const container of document.querySelectorAll(".optbook-explorer")) {
+  for (const container of document.querySelectorAll(".optbook-static-explorer")) {
     if (!container.dataset.mounted) {
       container.dataset.mounted = "true";
       mount(container);

@@ -9,7 +9,7 @@ import re
 import numpy as np
 import pytest
 
-from optbook import plotting, widgets
+from optbook import landscapes, optimizers, plotting, run, widgets
 from optbook.widgets import controls, static
 from optbook.widgets.engine import ARTISTS, Explorer
 
@@ -89,36 +89,32 @@ def test_the_precomputed_view_holds_every_state_in_order_and_leaves_the_explorer
     power.update(n=3, shift="up")
 
 
+class OneControl(Explorer):
+    """An explorer with one control, given by its specification, and an empty figure."""
+
+    def __init__(self, control):
+        super().__init__()
+        self._layout(self._add_control(control))
+        self.fig, self.ax = plotting.subplots(height=2.0, width=3.0)
+        (self.line,) = self.ax.plot([], [])
+        self._dynamic = [self.line]
+        self._start()
+
+    def _redraw(self, changed):
+        return ARTISTS
+
+    def alt_text(self):
+        return f"a blank figure at {self.values}"
+
+
 def test_too_many_states_or_a_start_between_settings_is_refused():
-    class Many(PowerExplorer):
-        def __init__(self):
-            Explorer.__init__(self)
-            self._layout(self._add_control(controls.spec("n", "power n", "n", "int", 2, 1,
-                                                         49, 1)))
-            self.fig, self.ax = plotting.subplots(height=2.0, width=3.0)
-            (self.line,) = self.ax.plot([], [])
-            self._dynamic = [self.line]
-            self._start()
-
-        def _redraw(self, changed):
-            return ARTISTS
-
-    assert static.view_document(Many()) is None
+    many = OneControl(controls.spec("n", "power n", "n", "int", 2, 1, 49, 1))
+    assert static.view_document(many) is None
     with pytest.raises(ValueError, match="at most 48 combinations"):
-        static.precomputed_document(Many())
-
-    class Between(Many):
-        def __init__(self):
-            Explorer.__init__(self)
-            self._layout(self._add_control(controls.spec("a", "amplitude a", "a", "linear",
-                                                         0.3, 0.0, 1.0, 0.5)))
-            self.fig, self.ax = plotting.subplots(height=2.0, width=3.0)
-            (self.line,) = self.ax.plot([], [])
-            self._dynamic = [self.line]
-            self._start()
-
+        static.precomputed_document(many)
+    between = OneControl(controls.spec("a", "amplitude a", "a", "linear", 0.3, 0.0, 1.0, 0.5))
     with pytest.raises(ValueError, match="a: the explorer's value 0.3 is not one of"):
-        static.precomputed_document(Between())
+        static.precomputed_document(between)
 
 
 def document_of(html):
@@ -156,6 +152,23 @@ def test_the_transform_maps_the_axes_limits_to_their_box(rate_view):
     fig_height = explorer.fig.bbox.height
     assert (left, top + height) == pytest.approx((x0, fig_height - y0), abs=1e-9)
     assert (left + width, top) == pytest.approx((x1, fig_height - y1), abs=1e-9)
+
+
+def test_the_error_decades_of_every_setting_are_those_of_the_library_runs():
+    rng = np.random.default_rng(14)
+    kappas = 10.0 ** rng.uniform(0, 3, 12)
+    lrs = np.concatenate([10.0 ** rng.uniform(-4, 0.5, 10), 2.0 / kappas[:4] * 1.001])
+    decades = static.error_decades(kappas, lrs, 300)
+    expected = []
+    for kappa in kappas:
+        land = landscapes.conditioned_quadratic(kappa)
+        for lr in lrs:
+            traj = run.trajectory(land, optimizers.gd(lr), land.start, 300)
+            errors = np.linalg.norm(traj.positions - land.minimizers[0], axis=1)
+            lo, hi = plotting.decade_limits(errors, floor=errors[0] * 1e-13)
+            expected.append((round(np.log10(lo)), round(np.log10(hi))))
+    assert [tuple(d) for d in decades.tolist()] == expected
+    assert len(set(expected)) > 5  # converging, slow and diverging runs among them
 
 
 def test_every_reachable_error_axis_has_its_strip(rate_view):
