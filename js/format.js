@@ -66,3 +66,14 @@ export function general(x, precision) {
   const whole = digits.slice(0, exponent + 1).padEnd(exponent + 1, "0");
   return sign + strip(`${whole}.${digits.slice(exponent + 1)}`);
 }
+
+/**
+ * optbook.widgets.engine.number: a number for alternative text, `digits` significant digits,
+ * an exponent spelled out as a screen reader should read it.
+ */
+export function spoken(x, digits = 3) {
+  if (!Number.isFinite(x)) return Number.isNaN(x) ? "not a number" : "infinite";
+  return general(x, digits).replace("e-0", " times 10 to the minus ")
+    .replace("e-", " times 10 to the minus ").replace("e+0", " times 10 to the ")
+    .replace("e+", " times 10 to the ");
+}

@@ -33,8 +33,9 @@ export function mount(container) {
   figure.className = "optbook-figure";
   Object.assign(figure.style, { position: "relative", width: `${width}px`,
     height: `${height}px` });
+  // The figure is one image to assistive technology, named by what it shows now.
+  figure.setAttribute("role", "img");
   const scenery = image(doc.scenery, [0, 0, width, height], "optbook-scenery");
-  scenery.alt = `${doc.kind} explorer: axes and labels`;
   const strip = image(doc.strips.images[Object.keys(doc.strips.images)[0]], doc.strips.box,
     "optbook-strip");
   const canvas = document.createElement("canvas");
@@ -50,6 +51,7 @@ export function mount(container) {
     container.dataset.measuredRate = String(result.measuredRate);
     container.dataset.theoryRate = String(result.theoryRate);
     container.dataset.divergedAt = String(result.run.divergedAt);
+    figure.setAttribute("aria-label", result.altText);
     if (event) {
       container.dataset.redrawMs = String(performance.now() - event.timeStamp);
     }

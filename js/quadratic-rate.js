@@ -4,7 +4,7 @@
 // run's error and its eigen-components with the theoretical ||x_0 - x*|| rho^t.
 
 import { Axes, frame, line, marker, note, runs, verticalLine } from "./figure.js";
-import { fixed, general } from "./format.js";
+import { fixed, general, spoken } from "./format.js";
 import { conditionedQuadratic, landscape } from "./landscapes.js";
 import { errorNorms, fittedRate } from "./rates.js";
 import { rule } from "./rules.js";
@@ -49,6 +49,22 @@ export function compute(kappa, lr, steps) {
   };
 }
 
+/** QuadraticRateExplorer.alt_text: what the figure shows at (kappa, lr), in words. */
+export function altText(kappa, lr, { land, run, measuredRate, theoryRate }) {
+  const [lamMin, lamMax] = land.eigenvalues;
+  const verdict = run.divergedAt !== null ? `diverges at step ${run.divergedAt}`
+    : `measures a rate of ${spoken(measuredRate, 4)}`;
+  return "Left: the contraction per step of gradient descent along each eigen-direction of "
+    + `a quadratic with condition number ${spoken(kappa)} (eigenvalues ${spoken(lamMin)} `
+    + `and ${spoken(lamMax)}), and their maximum, the rate, against the learning rate on `
+    + "a log axis, with the stability bound 2 over lambda max at "
+    + `${spoken(2 / lamMax)} and the optimal learning rate at `
+    + `${spoken(2 / (lamMin + lamMax))}. At the learning rate ${spoken(lr)} theory gives `
+    + `${spoken(theoryRate, 4)} and the run ${verdict}. Right: the run's distance to the `
+    + "minimiser and its two components against the step on a log axis, under the bound "
+    + "from theory.";
+}
+
 export class QuadraticRateView {
   constructor(document_, canvas, strip) {
     this.doc = document_;
@@ -73,6 +89,7 @@ export class QuadraticRateView {
     ctx.clearRect(0, 0, this.doc.size[0], this.doc.size[1]);
     this.drawRates(ctx, kappa, lr, result);
     this.drawErrors(ctx, result);
+    result.altText = altText(kappa, lr, result);
     return result;
   }
 

@@ -32,7 +32,7 @@ from pathlib import Path
 
 import numpy as np
 
-from optbook import landscapes, optimizers, run, theory
+from optbook import kernels2d, landscapes, optimizers, run, theory, warmup
 
 OUT = Path("_build/js-vectors/vectors.json")
 STEPS = 500
@@ -344,11 +344,31 @@ def conditioned_constructors():
     return rows
 
 
+def compiled_beforehand() -> set:
+    """The (landscape code, rule code, decay) kernels that ``make test`` compiles before
+    ``js-test``: every pair of :mod:`optbook.warmup` (postBuild), and the library tests' pairs
+    with coupled weight decay on :data:`DECAY_LANDSCAPE`."""
+    pairs = {(land.code, opt.code, False) for land in warmup.LANDSCAPES for opt in warmup.RULES}
+    pairs |= {(DECAY_LANDSCAPE, form.code, True) for rule in optimizers.RULES.values()
+              if rule.decay is not None for form in rule.forms}
+    return pairs
+
+
+def check_kernels():
+    """Raise if the cases ran a kernel that ``make test`` does not compile before them (it
+    would compile here, about 1.5 s each)."""
+    used = {(land, opt, bool(decay)) for land, opt, _, decay in kernels2d._KERNELS}
+    extra = used - compiled_beforehand()
+    if extra:
+        raise ValueError(f"the vectors ran kernels nothing compiled before them: {sorted(extra)}")
+
+
 def write(path: Path = OUT) -> dict:
     rng = np.random.default_rng(SEED)
     table = landscape_table()
     cases = sampled_cases(table, rng) + special_cases(table)
     check_rule_forms(cases)
+    check_kernels()
     vectors = {
         "steps": STEPS,
         "landscapes": {name: describe(land) for name, land in table.items()},

@@ -1,8 +1,8 @@
 """Every explorer of the built book alive without a kernel (issue 14), in headless Chromium
 from ``file://``: on every page, every control of every static explorer is moved by the
-keyboard; the figure must change at each move, and what the page prints must be what the
-library computes at the page's own setting. No console error, no request off the machine, and
-axe-core finds nothing on the explorers.
+keyboard; the figure must change at each move, and what the page prints (and says in the
+figure's alternative text) must be what the library computes at the page's own setting. No
+console error, no request off the machine, and axe-core finds nothing on the explorers.
 
 The book must be built with the static views (``make book`` and ``make test`` set
 ``OPTBOOK_STATIC_VIEWS``, see :mod:`optbook.widgets.static`).
@@ -27,7 +27,8 @@ LIVE_STATE = """(index) => {
   });
   return {values, measured: Number(e.dataset.measuredRate),
           theory: Number(e.dataset.theoryRate), diverged: e.dataset.divergedAt,
-          figure: e.querySelector('canvas').toDataURL()};
+          figure: e.querySelector('canvas').toDataURL(),
+          alt: e.querySelector('.optbook-figure').getAttribute('aria-label')};
 }"""
 
 PRECOMPUTED_STATE = """(index) => {
@@ -73,7 +74,8 @@ def library_values(kind, values):
     if explorer is None:
         explorer = library_values.cache[kind] = widgets.QuadraticRateExplorer()
     explorer.update(**values)
-    return explorer.measured_rate, explorer.theory_rate, explorer.run.diverged_at
+    return (explorer.measured_rate, explorer.theory_rate, explorer.run.diverged_at,
+            explorer.alt_text())
 
 
 library_values.cache = {}
@@ -128,11 +130,12 @@ def test_every_control_of_every_explorer_moves_its_figure_and_numbers(browser, h
                     assert now["figure"] == now["expected_figure"]
                     assert now["alt"] == now["expected_alt"]
                 else:
-                    measured, theory, diverged = library_values(kind, now["values"])
+                    measured, theory, diverged, alt = library_values(kind, now["values"])
                     where = f"{page_name} {name} at {now['values']}"
                     assert same_rate(now["measured"], measured), where
                     assert now["theory"] == theory, where
                     assert now["diverged"] == ("null" if diverged is None else str(diverged))
+                    assert now["alt"] == alt, where
                 before = now
     page.add_script_tag(path=str(AXE_CORE))
     violations = page.evaluate(
