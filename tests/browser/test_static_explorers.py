@@ -11,6 +11,7 @@ The book must be built with the static views (``make book`` and ``make test`` se
 import math
 
 import pytest
+from conftest import REPO
 from test_book_html import AXE_CORE, explorers_in_source, toc_pages
 
 PRESSES = 3
@@ -145,4 +146,51 @@ def test_every_control_of_every_explorer_moves_its_figure_and_numbers(browser, h
     assert record["remote"] == [], f"{page_name}: requests leave the machine"
     assert record["pageerror"] == [], f"{page_name}: {record['pageerror']}"
     assert record["console"] == [], f"{page_name}: {record['console']}"
+    page.close()
+
+
+def test_a_precomputed_view_swaps_figure_and_text_as_its_controls_move(browser, tmp_path):
+    """The generic precomputed view on the unit tests' own small explorer (two controls, a
+    range and a select, eight states), in a page of its own with the book's page script."""
+    import sys
+
+    sys.path.insert(0, str(REPO / "tests"))
+    from optbook.widgets import static
+    from test_widgets_static import PowerExplorer
+
+    script = REPO / "_vendor" / "optbook-explorers.js"
+    assert script.is_file(), "no page script: run `make setup` (it bundles js/)"
+    document = static.precomputed_document(PowerExplorer(n=3, shift="up"))
+    page_file = tmp_path / "precomputed.html"
+    page_file.write_text(
+        '<!DOCTYPE html><html lang="en"><head><meta charset="utf-8"><title>precomputed</title>'
+        f'<script src="{script.as_uri()}"></script></head><body><main>'
+        f"{static.view_html(document)}</main></body></html>")
+    page = browser.new_page()
+    errors = []
+    page.on("console", lambda m: errors.append(m.text) if m.type == "error" else None)
+    page.on("pageerror", lambda error: errors.append(str(error)))
+    page.goto(page_file.as_uri(), wait_until="load")
+    page.wait_for_selector(".optbook-static-explorer img.optbook-figure")
+    state = page.evaluate(PRECOMPUTED_STATE, 0)
+    assert state["state"] == 5 and state["alt"] == "x to the power 3, shift up"
+    power = page.locator("input[data-key='n']")
+    assert power.get_attribute("aria-valuetext") == "3"
+    power.focus()
+    page.keyboard.press("ArrowRight")  # n = 4, shift up: state 7
+    state = page.evaluate(PRECOMPUTED_STATE, 0)
+    assert (state["state"], state["alt"]) == (7, "x to the power 4, shift up")
+    assert state["figure"] == document["images"][7]
+    assert power.get_attribute("aria-valuetext") == "4"
+    shift = page.locator("select[data-key='shift']")
+    shift.focus()
+    page.keyboard.press("ArrowUp")  # shift none: state 6
+    state = page.evaluate(PRECOMPUTED_STATE, 0)
+    assert (state["state"], state["alt"]) == (6, "x to the power 4, shift none")
+    assert state["figure"] == document["images"][6]
+    page.add_script_tag(path=str(AXE_CORE))
+    violations = page.evaluate("async () => (await axe.run('.optbook-static-explorer'))"
+                               ".violations.map(v => `${v.impact} ${v.id}`)")
+    assert violations == []
+    assert errors == []
     page.close()
