@@ -12,9 +12,14 @@ import math
 
 import pytest
 from conftest import REPO
-from test_book_html import AXE_CORE, explorers_in_source, toc_pages
+from test_book_html import AXE_CORE, EXPLORER_CALL, explorers_in_source, source_text, toc_pages
 
 PRESSES = 3
+
+#: Explorers that have no static view yet: their pages show the widget view at its defaults
+#: (issue 14; what each needs is in the issue's report). A page must show a static view for
+#: every other explorer it displays.
+WITHOUT_STATIC_VIEW = {"TrajectoryExplorer", "MomentumRateMap"}
 
 EXPLORERS = "() => document.querySelectorAll('.optbook-static-explorer').length"
 
@@ -110,7 +115,9 @@ def test_every_control_of_every_explorer_moves_its_figure_and_numbers(browser, h
     page.wait_for_function("() => Array.from(document.querySelectorAll('.optbook-static-explorer'))"
                            ".every(e => e.dataset.mounted)")
     count = page.evaluate(EXPLORERS)
-    assert count > 0, f"{page_name}: its explorers have no static view"
+    expected = [name for name in EXPLORER_CALL.findall(source_text(page_name))
+                if name not in WITHOUT_STATIC_VIEW]
+    assert count == len(expected), f"{page_name}: static views of {expected}, {count} shown"
     for index in range(count):
         kind = page.locator(".optbook-static-explorer").nth(index).get_attribute("data-explorer")
         state = PRECOMPUTED_STATE if kind == "precomputed" else LIVE_STATE
@@ -141,6 +148,9 @@ def test_every_control_of_every_explorer_moves_its_figure_and_numbers(browser, h
     assert record["remote"] == [], f"{page_name}: requests leave the machine"
     assert record["pageerror"] == [], f"{page_name}: {record['pageerror']}"
     assert record["console"] == [], f"{page_name}: {record['console']}"
+    if count == 0:
+        page.close()
+        return
     # last: axe-core's own requests for the style sheets fail from file:// (console errors)
     page.add_script_tag(path=str(AXE_CORE))
     violations = page.evaluate(
