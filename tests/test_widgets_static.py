@@ -69,6 +69,8 @@ def test_precomputable_counts_the_combinations():
     assert static.precomputable([spec("int", 1, 6, 1, 1), spec("int", 1, 8, 1, 1)])  # 48
     assert not static.precomputable([spec("int", 1, 7, 1, 1), spec("int", 1, 7, 1, 1)])  # 49
     assert not static.precomputable([spec("log", 1e-4, 1.0, 0.02, 0.1)])
+    # a range widened to hold its start need not end on a step: still counted, not refused
+    assert not static.precomputable([spec("linear", 0.0, 9.95, 0.1, 0.5)])
 
 
 def test_the_precomputed_view_holds_every_state_in_order_and_leaves_the_explorer_as_it_was(

@@ -133,15 +133,21 @@ def _scenery(fig) -> np.ndarray:
 # --------------------------------------------------------------------------- settings
 
 
+def _positions(spec: dict) -> tuple:
+    """``(lo, hi, step, count)`` of a slider in its own units (log10 units on a log control),
+    ``count`` the number of steps from ``lo`` that stay at or below ``hi``, plus one."""
+    lo, hi, step = spec["min"], spec["max"], spec["step"]
+    if spec["kind"] == "log":
+        lo, hi = math.log10(lo), math.log10(hi)
+    return lo, hi, step, math.floor((hi - lo) / step + 1e-9) + 1
+
+
 def settings(spec: dict) -> list:
     """Every value a control takes in a static view: its options, or min, min + step, ...,
     max (in log10 units on a log control; the last setting is max itself)."""
     if spec["kind"] == "choice":
         return list(spec["options"])
-    lo, hi, step = spec["min"], spec["max"], spec["step"]
-    if spec["kind"] == "log":
-        lo, hi = math.log10(lo), math.log10(hi)
-    count = math.floor((hi - lo) / step + 1e-9) + 1
+    lo, hi, step, count = _positions(spec)
     positions = [lo + k * step for k in range(count)]
     if positions[-1] < hi - 1e-9 * max(step, abs(hi)):
         raise ValueError(f"{spec['key']}: max {spec['max']!r} is not min plus a whole number "
@@ -158,7 +164,7 @@ def precomputable(specs) -> bool:
     """Whether a precomputed view can hold every combination of these controls' settings."""
     total = 1
     for spec in specs:
-        total *= len(settings(spec))
+        total *= len(spec["options"]) if spec["kind"] == "choice" else _positions(spec)[3]
         if total > MAX_STATES:
             return False
     return True
