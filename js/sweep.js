@@ -62,38 +62,81 @@ export function heavyBallSweep({
     let settled0 = 0.0;
     let settled1 = 0.0;
     let beyond = false;
-    for (let k = 1; k <= steps; k++) {
-      let w0;
-      let w1;
+    let k = 0;
+    while (k < steps) {
+      // the common stretch, above the floor and within the bound: one test a step
+      let e = 0.0;
       if (pytorchForm) {
-        w0 = gamma * v0 + lam0 * x0;
-        w1 = gamma * v1 + lam1 * x1;
-        x0 = x0 - a0 * w0;
-        x1 = x1 - a1 * w1;
+        while (k < steps) {
+          k += 1;
+          const w0 = gamma * v0 + lam0 * x0;
+          const w1 = gamma * v1 + lam1 * x1;
+          x0 = x0 - a0 * w0;
+          x1 = x1 - a1 * w1;
+          v0 = w0;
+          v1 = w1;
+          e = x0 * x0 + x1 * x1;
+          history[k] = e;
+          if (!(e > floorSq && e <= boundSq)) break;
+        }
       } else {
-        w0 = gamma * v0 + a0 * x0;
-        w1 = gamma * v1 + a1 * x1;
-        x0 = x0 - w0;
-        x1 = x1 - w1;
+        while (k < steps) {
+          k += 1;
+          const w0 = gamma * v0 + a0 * x0;
+          const w1 = gamma * v1 + a1 * x1;
+          x0 = x0 - w0;
+          x1 = x1 - w1;
+          v0 = w0;
+          v1 = w1;
+          e = x0 * x0 + x1 * x1;
+          history[k] = e;
+          if (!(e > floorSq && e <= boundSq)) break;
+        }
       }
-      v0 = w0;
-      v1 = w1;
-      const e = x0 * x0 + x1 * x1;
-      history[k] = e;
+      if (e > floorSq && e <= boundSq) {
+        since = -1;
+        continue;
+      }
       if (!(e <= boundSq)) {
         beyond = true;
         break;
       }
-      if (e <= floorSq) {
-        if (since < 0) {
-          since = k;
-          settled0 = x0;
-          settled1 = x1;
-        }
-        if (k - since + 1 >= SETTLE) break;
-      } else {
-        since = -1;
+      // at or below the floor at step k: settled if it stays there SETTLE steps (or to the end)
+      if (since < 0) {
+        since = k;
+        settled0 = x0;
+        settled1 = x1;
       }
+      if (k - since + 1 >= SETTLE) break;
+      // step on one at a time while below the floor
+      while (k < steps) {
+        k += 1;
+        let w0;
+        let w1;
+        if (pytorchForm) {
+          w0 = gamma * v0 + lam0 * x0;
+          w1 = gamma * v1 + lam1 * x1;
+          x0 = x0 - a0 * w0;
+          x1 = x1 - a1 * w1;
+        } else {
+          w0 = gamma * v0 + a0 * x0;
+          w1 = gamma * v1 + a1 * x1;
+          x0 = x0 - w0;
+          x1 = x1 - w1;
+        }
+        v0 = w0;
+        v1 = w1;
+        e = x0 * x0 + x1 * x1;
+        history[k] = e;
+        if (!(e <= floorSq)) break;
+        if (k - since + 1 >= SETTLE) break;
+      }
+      if (e <= floorSq) break; // settled, or at the floor at the end of the run
+      if (!(e <= boundSq)) {
+        beyond = true;
+        break;
+      }
+      since = -1; // left the floor again: back to the common stretch
     }
     if (beyond) {
       diverged[cell] = 1;
