@@ -48,8 +48,9 @@ def source_text(page: str) -> str:
     return ""
 
 
-EXPLORER_CALL = re.compile(
-    r"widgets\.(TrajectoryExplorer|QuadraticRateExplorer|MomentumRateMap|BabysitterExplorer)\(")
+# Every class the widgets package exports is an explorer; a chapter builds each one it shows
+# with one call.
+EXPLORER_CALL = re.compile(r"widgets\.([A-Z]\w*)\(")
 
 
 def explorers_in_source(page: str) -> int:

@@ -19,7 +19,7 @@ PRESSES = 3
 #: Explorers that have no static view yet: their pages show the widget view at its defaults
 #: (issue 14; what each needs is in the issue's report). A page must show a static view for
 #: every other explorer it displays.
-WITHOUT_STATIC_VIEW = {"TrajectoryExplorer", "MomentumRateMap"}
+WITHOUT_STATIC_VIEW = {"TrajectoryExplorer", "MomentumRateMap", "OptimizerRace"}
 
 EXPLORERS = "() => document.querySelectorAll('.optbook-static-explorer').length"
 
