@@ -107,7 +107,7 @@ def test_fastest_rate_is_the_minimum_over_uncapped_runs():
         (lambda: batch_size.per_example_gradients("net", "mse", X, Y), "net must be"),
         (lambda: batch_size.steps_to_loss(_net(), "cross_entropy", (X, Y), 0.1, 121, 0.1,
                                           max_examples=10, eval_every=1),
-         r"batch_size must be in \[1, 120\]"),
+         r"batch_size must be an integer in \[1, 120\]"),
         (lambda: batch_size.steps_to_loss(_net(), "cross_entropy", (X, Y), 0.0, 1, 0.1,
                                           max_examples=10, eval_every=1), "lr must be"),
         (lambda: batch_size.fastest_rate(_net, "cross_entropy", (X, Y), 1, [], 0.1,

@@ -198,7 +198,7 @@ def test_plateau_rule_drives_the_rate_from_the_full_loss_after_each_epoch():
         (lambda: finite_sum.noisy_quadratic([1.0, -1.0], 10, 1.0), "eigenvalues must be > 0"),
         (lambda: finite_sum.noisy_quadratic([1.0, 2.0], 2, 1.0), "n must be an integer > 2"),
         (lambda: finite_sum.noisy_quadratic([1.0], 5, 0.0), "noise_std must be"),
-        (lambda: finite_sum.BatchSampler(5, 6), r"batch_size must be in \[1, 5\]"),
+        (lambda: finite_sum.BatchSampler(5, 6), r"batch_size must be an integer in \[1, 5\]"),
         (lambda: finite_sum.BatchSampler(5, 2, "bootstrap"), "sampling must be one of"),
         (lambda: finite_sum.sgd(finite_sum.noisy_quadratic([1.0], 5, 1.0), [0.0], 0.0, 10),
          "lr must be a finite number > 0"),

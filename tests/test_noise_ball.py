@@ -180,7 +180,8 @@ def test_reshuffled_runs_match_the_reshuffled_theory():
 @pytest.mark.parametrize(
     ("call", "message"),
     [
-        (lambda: noise_ball.batch_noise_factor(10, 11), r"batch_size must be in \[1, 10\]"),
+        (lambda: noise_ball.batch_noise_factor(10, 11),
+         r"batch_size must be an integer in \[1, 10\]"),
         (lambda: noise_ball.batch_noise_factor(10, 2, "bootstrap"), "sampling must be one of"),
         (lambda: noise_ball.sgd_stationary_variance(0.1, 1.0, 1.0, 2, 10, "shuffle"),
          "reshuffled_variance"),

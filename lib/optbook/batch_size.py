@@ -27,7 +27,7 @@ from typing import NamedTuple
 
 import numpy as np
 
-from optbook import optimizers
+from optbook import checks, optimizers
 from optbook.nn import Sequential
 from optbook.nn.stepping import Stepper
 from optbook.nn.threads import one_blas_thread
@@ -39,23 +39,6 @@ def _check_net(net):
     return net
 
 
-def _count(name, value, low, high=None):
-    if isinstance(value, bool) or not isinstance(value, int | np.integer):
-        raise ValueError(f"{name} must be an integer, got {value!r}")
-    if value < low or (high is not None and value > high):
-        bounds = f"in [{low}, {high}]" if high is not None else f">= {low}"
-        raise ValueError(f"{name} must be {bounds}, got {value!r}")
-    return int(value)
-
-
-def _positive(name, value):
-    try:
-        value = float(value)
-    except (TypeError, ValueError):
-        raise ValueError(f"{name} must be a real number > 0, got {value!r}") from None
-    if not (math.isfinite(value) and value > 0):
-        raise ValueError(f"{name} must be a finite number > 0, got {value!r}")
-    return value
 
 
 @one_blas_thread
@@ -118,12 +101,12 @@ def steps_to_loss(net: Sequential, loss, data, lr: float, batch_size: int, targe
     ``max_steps`` steps, and at a non-finite loss (of a batch or of the whole set).
     """
     x, targets, loss = _check_net(net).check_data(*data, loss)
-    lr = _positive("lr", lr)
-    s = _count("batch_size", batch_size, 1, x.shape[0])
+    lr = checks.positive("lr", lr)
+    s = checks.count("batch_size", batch_size, 1, x.shape[0])
     target = float(target)
-    max_examples = _count("max_examples", max_examples, 1)
-    eval_every = _count("eval_every", eval_every, 1)
-    max_steps = math.inf if max_steps is None else _count("max_steps", max_steps, 1)
+    max_examples = checks.count("max_examples", max_examples, 1)
+    eval_every = checks.count("eval_every", eval_every, 1)
+    max_steps = math.inf if max_steps is None else checks.count("max_steps", max_steps, 1)
     rng = np.random.default_rng(seed)
     stepper = Stepper(optimizers.gd(lr), net.size, net.dtype)
     with np.errstate(over="ignore", invalid="ignore"):  # a diverging run ends at a NaN loss
@@ -177,7 +160,7 @@ def fastest_rate(make_net, loss, data, batch_size: int, lrs, target: float, *,
     ``max_steps``; once a rate has reached the target, the next runs are cut when they have
     taken as many steps, since they can no longer beat it. Returns the fastest rate (the
     larger one on a tie)."""
-    lrs = sorted((_positive("lrs", lr) for lr in lrs), reverse=True)
+    lrs = sorted((checks.positive("lrs", lr) for lr in lrs), reverse=True)
     if not lrs:
         raise ValueError("lrs must hold at least one learning rate")
     best = None
@@ -205,12 +188,12 @@ def time_per_step(net: Sequential, loss, data, batch_sizes, *, calls: int = 20,
     ``data``; the network's parameters move by a negligible rate, 1e-12). A measurement of
     the machine it runs on, not a deterministic result."""
     x, targets, loss = _check_net(net).check_data(*data, loss)
-    calls = _count("calls", calls, 1)
-    repeats = _count("repeats", repeats, 1)
+    calls = checks.count("calls", calls, 1)
+    repeats = checks.count("repeats", repeats, 1)
     stepper = Stepper(optimizers.gd(1e-12), net.size, net.dtype)
     out = []
     for size in batch_sizes:
-        s = _count("batch size", size, 1, x.shape[0])
+        s = checks.count("batch size", size, 1, x.shape[0])
         xb, tb = x[:s], targets[:s]
         best = math.inf
         for _ in range(repeats):

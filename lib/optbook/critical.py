@@ -38,11 +38,7 @@ from typing import NamedTuple
 
 import numpy as np
 
-
-def _count(name, value, minimum):
-    if isinstance(value, bool) or not isinstance(value, int | np.integer) or value < minimum:
-        raise ValueError(f"{name} must be an integer >= {minimum}, got {value!r}")
-    return int(value)
+from optbook import checks
 
 
 class Fraction(NamedTuple):
@@ -64,9 +60,9 @@ def minimum_fraction(n: int, samples: int, *, seed=0, chunk: int = 1_000_000) ->
     r"""The fraction of ``samples`` GOE matrices of size ``n`` that are positive definite,
     from the tridiagonal model (see the module docstring), drawn ``chunk`` at a time from
     ``numpy.random.default_rng(seed)``."""
-    n = _count("n", n, 1)
-    samples = _count("samples", samples, 1)
-    chunk = _count("chunk", chunk, 1)
+    n = checks.count("n", n, 1)
+    samples = checks.count("samples", samples, 1)
+    chunk = checks.count("chunk", chunk, 1)
     rng = np.random.default_rng(seed)
     hits = 0
     left = samples
@@ -90,8 +86,8 @@ def minimum_fraction(n: int, samples: int, *, seed=0, chunk: int = 1_000_000) ->
 def dense_minimum_fraction(n: int, samples: int, *, seed=0) -> Fraction:
     r"""The same fraction from dense matrices :math:`(G+G^\top)/2` and their smallest
     eigenvalue (``numpy.linalg.eigvalsh``): the definition, for checking."""
-    n = _count("n", n, 1)
-    samples = _count("samples", samples, 1)
+    n = checks.count("n", n, 1)
+    samples = checks.count("samples", samples, 1)
     g = np.random.default_rng(seed).standard_normal((samples, n, n))
     smallest = np.linalg.eigvalsh(0.5 * (g + np.swapaxes(g, 1, 2)))[:, 0]
     return _fraction(int(np.count_nonzero(smallest > 0.0)), samples)
@@ -150,7 +146,7 @@ def stationary_point(landscape, seed, iterations: int = 50, tol: float = 1e-10) 
     r"""Newton's method on :math:`\nabla f = 0` from ``seed`` (``iterations`` steps), for a
     landscape with a closed-form Hessian. Raises ``RuntimeError`` unless
     :math:`\|\nabla f\|` ends below ``tol``."""
-    iterations = _count("iterations", iterations, 1)
+    iterations = checks.count("iterations", iterations, 1)
     x = np.array(seed, dtype=np.float64)
     for _ in range(iterations):
         x = x - np.linalg.solve(landscape.hessian(x), landscape.grad(x))

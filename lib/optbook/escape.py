@@ -23,22 +23,12 @@ generalisations", Markov Processes Relat. Fields 19, 2013). In steps, at fixed :
 
 from __future__ import annotations
 
-import math
 from typing import NamedTuple
 
 import numpy as np
 
+from optbook import checks
 from optbook.landscapes import Landscape
-
-
-def _positive(name, value):
-    try:
-        value = float(value)
-    except (TypeError, ValueError):
-        raise ValueError(f"{name} must be a real number > 0, got {value!r}") from None
-    if not (math.isfinite(value) and value > 0):
-        raise ValueError(f"{name} must be a finite number > 0, got {value!r}")
-    return value
 
 
 def temperature(lr: float, noise_var: float, batch_size: int = 1) -> float:
@@ -48,7 +38,7 @@ def temperature(lr: float, noise_var: float, batch_size: int = 1) -> float:
         batch_size < 1
     ):
         raise ValueError(f"batch_size must be an integer >= 1, got {batch_size!r}")
-    return _positive("lr", lr) * _positive("noise_var", noise_var) / (2.0 * batch_size)
+    return checks.positive("lr", lr) * checks.positive("noise_var", noise_var) / (2.0 * batch_size)
 
 
 class Saddle(NamedTuple):
@@ -90,8 +80,8 @@ def arrhenius_slope(barrier: float, lr: float, noise_var: float) -> float:
     r"""The slope :math:`2\Delta f/(\eta\sigma^2)` of :math:`\ln(\text{escape steps})` against
     the batch size predicted by Arrhenius' law :math:`e^{\Delta f/T}`,
     :math:`T = \eta\sigma^2/(2S)`."""
-    return 2.0 * _positive("barrier", barrier) / (_positive("lr", lr) * _positive("noise_var",
-                                                                                   noise_var))
+    barrier = checks.positive("barrier", barrier)
+    return 2.0 * barrier / (checks.positive("lr", lr) * checks.positive("noise_var", noise_var))
 
 
 def first_arrival(positions, point, radius: float) -> int | None:
@@ -99,5 +89,5 @@ def first_arrival(positions, point, radius: float) -> int | None:
     else ``None``."""
     positions = np.asarray(positions, dtype=np.float64)
     near = np.flatnonzero(np.linalg.norm(positions - np.asarray(point, dtype=np.float64), axis=1)
-                          <= _positive("radius", radius))
+                          <= checks.positive("radius", radius))
     return int(near[0]) if near.size else None

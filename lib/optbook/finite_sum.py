@@ -50,7 +50,7 @@ from typing import NamedTuple
 import numpy as np
 from numba import njit
 
-from optbook import robbins_monro
+from optbook import checks, robbins_monro
 from optbook.plateau import ReduceOnPlateau
 from optbook.schedules import Schedule
 
@@ -218,14 +218,6 @@ def noisy_quadratic(eigenvalues, n, noise_std, *, seed=0) -> QuadraticSum:
 # --------------------------------------------------------------------------- mini-batches
 
 
-def _count(name, value, low, high=None):
-    if isinstance(value, bool) or not isinstance(value, int | np.integer):
-        raise ValueError(f"{name} must be an integer, got {value!r}")
-    if value < low or (high is not None and value > high):
-        bounds = f"in [{low}, {high}]" if high is not None else f">= {low}"
-        raise ValueError(f"{name} must be {bounds}, got {value!r}")
-    return int(value)
-
 
 def check_sampling(sampling: str) -> str:
     """``sampling`` if it is one of :data:`SAMPLINGS`, else a ``ValueError`` naming them."""
@@ -246,8 +238,8 @@ class BatchSampler:
     """
 
     def __init__(self, n: int, batch_size: int, sampling: str = "replacement", seed=0):
-        self.n = _count("n", n, 1)
-        self.batch_size = _count("batch_size", batch_size, 1, self.n)
+        self.n = checks.count("n", n, 1)
+        self.batch_size = checks.count("batch_size", batch_size, 1, self.n)
         self.sampling = check_sampling(sampling)
         self.rng = np.random.default_rng(seed)
         self.batches_per_epoch = -(-self.n // self.batch_size)
@@ -312,7 +304,7 @@ class BatchSampler:
     def take(self, steps: int) -> tuple[np.ndarray, np.ndarray]:
         """The next ``steps`` batches as ``(indices, offsets)``: batch ``k`` is
         ``indices[offsets[k]:offsets[k + 1]]``."""
-        steps = _count("steps", steps, 0)
+        steps = checks.count("steps", steps, 0)
         take = self._take_epochs if self.sampling == "shuffle" else self._take_rows
         parts, sizes = take(steps)
         offsets = np.zeros(steps + 1, dtype=np.int64)
@@ -338,8 +330,8 @@ def minibatch_deviations(values, batch_sizes, sampling: str, draws: int, *,
     """
     values = _finite_array("values", values, 2)
     n = values.shape[0]
-    draws = _count("draws", draws, 1)
-    sizes = [_count("batch size", s, 1, n) for s in np.atleast_1d(batch_sizes)]
+    draws = checks.count("draws", draws, 1)
+    sizes = [checks.count("batch size", s, 1, n) for s in np.atleast_1d(batch_sizes)]
     centred = values - values.mean(axis=0)
     gram = centred @ centred.T
     out = np.empty((len(sizes), draws))
@@ -428,7 +420,7 @@ def sgd(problem: QuadraticSum, x0, lr: float, steps: int, *, batch_size: int = 1
     lr = float(lr)
     if not (math.isfinite(lr) and lr > 0):
         raise ValueError(f"lr must be a finite number > 0, got {lr!r}")
-    steps = _count("steps", steps, 1)
+    steps = checks.count("steps", steps, 1)
     bound = float(bound)
     if not bound > 0:
         raise ValueError(f"bound must be > 0, got {bound!r}")

@@ -55,6 +55,7 @@ from typing import NamedTuple
 import numpy as np
 from numba import njit
 
+from optbook import checks
 from optbook.finite_sum import QuadraticSum, check_sampling
 
 _INDEPENDENT = ("replacement", "subset")
@@ -67,22 +68,14 @@ def _positive(name, value):
     return a
 
 
-def _count(name, value, low, high=None):
-    if isinstance(value, bool) or not isinstance(value, int | np.integer):
-        raise ValueError(f"{name} must be an integer, got {value!r}")
-    if value < low or (high is not None and value > high):
-        bounds = f"in [{low}, {high}]" if high is not None else f">= {low}"
-        raise ValueError(f"{name} must be {bounds}, got {value!r}")
-    return int(value)
-
 
 def batch_noise_factor(n: int, batch_size: int, sampling: str = "replacement") -> float:
     r""":math:`c_S`: the covariance of a mini-batch mean of :math:`S` = ``batch_size`` of the
     ``n`` values, divided by their population covariance: :math:`1/S` for ``"replacement"``,
     :math:`(N-S)/(S(N-1))` for ``"subset"`` and ``"shuffle"`` (one batch of a shuffled epoch
     is a uniformly random subset)."""
-    n = _count("n", n, 2)
-    s = _count("batch_size", batch_size, 1, n)
+    n = checks.count("n", n, 2)
+    s = checks.count("batch_size", batch_size, 1, n)
     if check_sampling(sampling) == "replacement":
         return 1.0 / s
     return (n - s) / (s * (n - 1.0))
@@ -105,7 +98,7 @@ def sgd_stationary_variance(lr, lam, noise_var, batch_size=1, n=None, sampling="
         raise ValueError(f"sampling must be one of {_INDEPENDENT} (for 'shuffle' see "
                          f"reshuffled_variance), got {sampling!r}")
     if n is None:
-        factor = 1.0 / _count("batch_size", batch_size, 1)
+        factor = 1.0 / checks.count("batch_size", batch_size, 1)
     else:
         factor = batch_noise_factor(n, batch_size, sampling)
     a = lr * lam
@@ -148,8 +141,8 @@ def reshuffled_variance(lr, lam, noise_var, n, batch_size) -> Reshuffled:
     noise_var = float(noise_var)
     if not (math.isfinite(noise_var) and noise_var >= 0):
         raise ValueError(f"noise_var must be finite and >= 0, got {noise_var!r}")
-    n = _count("n", n, 2)
-    s = _count("batch_size", batch_size, 1, n)
+    n = checks.count("n", n, 2)
+    s = checks.count("batch_size", batch_size, 1, n)
     r = 1.0 - lr * lam
     if not abs(r) < 1.0:
         raise ValueError(f"lr * lam must be in (0, 2) for a stationary variance, got {lr * lam}")

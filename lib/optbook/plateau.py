@@ -29,29 +29,12 @@ from typing import NamedTuple
 
 import numpy as np
 
-from optbook import nn, optimizers
+from optbook import checks, nn, optimizers
 
 _MIN_CHANGE = 1e-8
 """A cut that changes the rate by less than this is skipped (PyTorch's ``eps``)."""
 
 
-def _real(name, value, low, high=math.inf, low_open=False, high_open=False):
-    try:
-        value = float(value)
-    except (TypeError, ValueError):
-        raise ValueError(f"{name} must be a real number, got {value!r}") from None
-    too_low = value <= low if low_open else value < low
-    too_high = value >= high if high_open else value > high
-    if math.isnan(value) or too_low or too_high or math.isinf(value):
-        interval = f"{'(' if low_open else '['}{low:g}, {high:g}{')' if high_open else ']'}"
-        raise ValueError(f"{name} must be in {interval}, got {value!r}")
-    return value
-
-
-def _count(name, value, low):
-    if isinstance(value, bool) or not isinstance(value, int | np.integer) or value < low:
-        raise ValueError(f"{name} must be an integer >= {low}, got {value!r}")
-    return int(value)
 
 
 @dataclass(frozen=True)
@@ -66,16 +49,16 @@ class ReduceOnPlateau:
     min_lr: float = 0.0
 
     def __post_init__(self):
-        object.__setattr__(self, "factor", _real("factor", self.factor, 0.0, 1.0, True, True))
-        object.__setattr__(self, "patience", _count("patience", self.patience, 0))
-        object.__setattr__(self, "threshold", _real("threshold", self.threshold, 0.0, 1.0,
+        object.__setattr__(self, "factor", checks.real("factor", self.factor, 0.0, 1.0, True, True))
+        object.__setattr__(self, "patience", checks.count("patience", self.patience, 0))
+        object.__setattr__(self, "threshold", checks.real("threshold", self.threshold, 0.0, 1.0,
                                                     high_open=True))
-        object.__setattr__(self, "cooldown", _count("cooldown", self.cooldown, 0))
-        object.__setattr__(self, "min_lr", _real("min_lr", self.min_lr, 0.0))
+        object.__setattr__(self, "cooldown", checks.count("cooldown", self.cooldown, 0))
+        object.__setattr__(self, "min_lr", checks.real("min_lr", self.min_lr, 0.0))
 
     def start(self, lr: float) -> PlateauTracker:
         """A tracker that starts at the rate ``lr`` (> 0)."""
-        return PlateauTracker(self, _real("lr", lr, 0.0, low_open=True))
+        return PlateauTracker(self, checks.real("lr", lr, 0.0, low_open=True))
 
 
 class PlateauTracker:
@@ -145,8 +128,8 @@ def train_network(net, loss, lr: float, data, rule: ReduceOnPlateau, *, epochs: 
         raise ValueError(f"monitor must be one of {MONITORS}, got {monitor!r}")
     if monitor == "val_loss" and validation is None:
         raise ValueError("monitor='val_loss' needs validation data")
-    epochs = _count("epochs", epochs, 1)
-    seed = _count("seed", seed, 0)
+    epochs = checks.count("epochs", epochs, 1)
+    seed = checks.count("seed", seed, 0)
     tracker = rule.start(lr)
     records = {key: [] for key in ("lr", "train_loss", "val_loss", "val_accuracy")}
     steps_per_epoch = 0

@@ -33,6 +33,8 @@ from typing import NamedTuple
 
 import numpy as np
 
+from optbook import checks
+
 
 class Range(NamedTuple):
     """One hyper-parameter's interval ``[low, high]``, searched uniformly in :math:`\\log_{10}`
@@ -90,17 +92,12 @@ def _check_box(box):
     return box
 
 
-def _count(name, value, low=1):
-    if isinstance(value, bool) or not isinstance(value, int | np.integer) or value < low:
-        raise ValueError(f"{name} must be an integer >= {low}, got {value!r}")
-    return int(value)
-
 
 def random_points(box: dict, n: int, *, seed=0) -> dict:
     """``n`` (>= 1) points drawn independently and uniformly in each range's scale, with
     ``numpy.random.default_rng(seed)``; one array of ``n`` values per name (axes drawn in
     the box's order)."""
-    box, n = _check_box(box), _count("n", n)
+    box, n = _check_box(box), checks.count("n", n)
     rng = np.random.default_rng(seed)
     return {name: r.from_unit(rng.random(n)) for name, r in box.items()}
 
@@ -110,7 +107,7 @@ def grid_points(box: dict, per_axis: int) -> dict:
     centred in ``per_axis`` equal cells (at :math:`(i + \\tfrac12)/m`, so that no trial sits on
     the border); one array of ``per_axis ** len(box)`` values per name, the first axis
     varying slowest."""
-    box, m = _check_box(box), _count("per_axis", per_axis)
+    box, m = _check_box(box), checks.count("per_axis", per_axis)
     centres = (np.arange(m) + 0.5) / m
     mesh = np.meshgrid(*[r.from_unit(centres) for r in box.values()], indexing="ij")
     return {name: axis.ravel() for name, axis in zip(box, mesh, strict=True)}
@@ -182,7 +179,7 @@ def refine(result: SearchResult, box: dict, top: int = 5, widen: float = 0.25) -
     widened on each side by ``widen`` (>= 0) times that span (in the range's scale); a span
     of zero is widened by ``widen`` times the old range instead."""
     box = _check_box(box)
-    top = _count("top", top)
+    top = checks.count("top", top)
     widen = float(widen)
     if not (math.isfinite(widen) and widen >= 0.0):
         raise ValueError(f"widen must be a finite number >= 0, got {widen!r}")
@@ -231,7 +228,7 @@ def hit_rate(n: int, q: float = 0.05, *, repeats: int = 10000, seed=0) -> float:
     """The fraction of ``repeats`` searches of ``n`` uniform draws on [0, 1] in which some
     draw falls below ``q``: :func:`p_top` measured (the unit interval stands for any box: a
     draw lands in the best fraction ``q`` with probability ``q``)."""
-    n, repeats = _count("n", n), _count("repeats", repeats)
+    n, repeats = checks.count("n", n), checks.count("repeats", repeats)
     q = float(q)
     if not 0.0 < q < 1.0:
         raise ValueError(f"q must be in (0, 1), got {q!r}")
@@ -247,7 +244,7 @@ def pool_hit_rate(scores, n: int, q: float = 0.05, *, repeats: int = 10000, seed
     scores = np.asarray(scores, dtype=np.float64)
     if scores.ndim != 1 or scores.size < 2:
         raise ValueError("scores must be a 1-D array of at least 2 trial scores")
-    n, repeats = _count("n", n), _count("repeats", repeats)
+    n, repeats = checks.count("n", n), checks.count("repeats", repeats)
     q = float(q)
     if not 0.0 < q < 1.0:
         raise ValueError(f"q must be in (0, 1), got {q!r}")
