@@ -13,20 +13,8 @@ import numpy as np
 import pytest
 
 from optbook import finite_sum, noise_ball, robbins_monro
+from optbook.widgets import static
 from optbook.widgets.noise_ball import SCHEDULE_NAMES, NoiseBallExplorer, ellipse, schedule_for
-
-
-def settings(spec):
-    """The values the static page offers for one control specification: the options, or
-    min, min + step, ..., max (log controls in log10 units)."""
-    if spec["kind"] == "choice":
-        return spec["options"]
-    if spec["kind"] == "log":
-        lo, hi = math.log10(spec["min"]), math.log10(spec["max"])
-        count = round((hi - lo) / spec["step"]) + 1
-        return [10 ** (lo + k * spec["step"]) for k in range(count)]
-    count = round((spec["max"] - spec["min"]) / spec["step"]) + 1
-    return [spec["min"] + k * spec["step"] for k in range(count)]
 
 
 @pytest.fixture(scope="module")
@@ -43,18 +31,18 @@ def full():
 def test_controls_take_48_settings(small):
     specs = {s["key"]: s for s in small.control_specs()}
     assert set(specs) == {"lr", "batch_size", "schedule"}
-    lrs = settings(specs["lr"])
+    lrs = static.settings(specs["lr"])
     np.testing.assert_allclose(lrs, [10**-2.5, 10**-2, 10**-1.5, 0.1], rtol=1e-12)
-    assert settings(specs["batch_size"]) == [1, 4, 16]
-    assert settings(specs["schedule"]) == list(SCHEDULE_NAMES)
-    assert math.prod(len(settings(s)) for s in specs.values()) == 48
+    assert static.settings(specs["batch_size"]) == [1, 4, 16]
+    assert static.settings(specs["schedule"]) == list(SCHEDULE_NAMES)
+    assert math.prod(len(static.settings(s)) for s in specs.values()) == 48
 
 
 def test_every_setting_draws_its_own_state_on_fixed_axes(small):
     specs = small.control_specs()
     limits = [(ax.get_xlim(), ax.get_ylim()) for ax in (small.ax_plane, small.ax_loss)]
     texts = set()
-    for lr, s, name in itertools.product(*(settings(spec) for spec in specs)):
+    for lr, s, name in itertools.product(*(static.settings(spec) for spec in specs)):
         small.update(lr=lr, batch_size=s, schedule=name)
         assert small.values == {"lr": lr, "batch_size": s, "schedule": name}
         assert [(ax.get_xlim(), ax.get_ylim())

@@ -7,18 +7,8 @@ import numpy as np
 import pytest
 
 from optbook import landscapes, optimizers, plotting, widgets
+from optbook.widgets import static
 from optbook.widgets.optimizer_race import LANDSCAPES, LOSS_LIMITS, METHODS
-
-
-def _settings(control):
-    if control["kind"] == "choice":
-        return list(control["options"])
-    lo, hi, step = control["min"], control["max"], control["step"]
-    if control["kind"] == "log":
-        count = round((math.log10(hi) - math.log10(lo)) / step)
-        return [10 ** (math.log10(lo) + k * step) for k in range(count + 1)]
-    count = round((hi - lo) / step)
-    return [lo + k * step for k in range(count + 1)]
 
 
 @pytest.fixture(scope="module")
@@ -27,7 +17,7 @@ def race():
 
 
 def test_controls_have_finitely_many_settings(race):
-    counts = {c["key"]: len(_settings(c)) for c in race.control_specs()}
+    counts = {c["key"]: len(static.settings(c)) for c in race.control_specs()}
     assert counts == {"method": 7, "landscape": 4, "lr": 7, "beta1": 4, "beta2": 3, "eps": 4}
 
 
@@ -35,7 +25,7 @@ def test_method_sets_the_rule_its_colour_and_first_step(race):
     race.update(landscape="ravine", lr=0.01, beta1=0.9, beta2=0.999, eps=1e-8)
     gd_positions = race.runs[1].positions.copy()
     adaptive_ends = set()
-    for method in _settings(race.control_specs()[0]):
+    for method in static.settings(race.control_specs()[0]):
         race.update(method=method)
         opt = race.current_optimizer()
         assert opt.name == method
@@ -55,7 +45,7 @@ def test_method_sets_the_rule_its_colour_and_first_step(race):
 
 def test_landscape_moves_stars_and_window_not_the_loss_axis(race):
     race.update(method="adam", lr=0.01)
-    for name in _settings(race.control_specs()[1]):
+    for name in static.settings(race.control_specs()[1]):
         race.update(landscape=name)
         land = race.landscape()
         np.testing.assert_allclose(np.column_stack(race.stars.get_data()), land.minimizers)
@@ -67,7 +57,7 @@ def test_landscape_moves_stars_and_window_not_the_loss_axis(race):
 
 def test_lr_scales_adams_first_step(race):
     race.update(method="adam", landscape="ravine", eps=1e-8)
-    for lr in _settings(race.control_specs()[2]):
+    for lr in static.settings(race.control_specs()[2]):
         race.update(lr=lr)
         # first step of Adam: lr per coordinate, both gradients large
         assert race.first_step[0] == pytest.approx(lr * math.sqrt(2), rel=1e-6)
@@ -80,7 +70,7 @@ def test_beta1_changes_adam_and_not_adagrad(race):
     for method, matters in (("adam", True), ("adagrad", False)):
         race.update(method=method)
         ends = []
-        for beta1 in _settings(race.control_specs()[3]):
+        for beta1 in static.settings(race.control_specs()[3]):
             race.update(beta1=beta1)
             ends.append(race.runs[0].positions[-1].copy())
         spread = np.ptp(np.array(ends), axis=0).max()
@@ -90,7 +80,7 @@ def test_beta1_changes_adam_and_not_adagrad(race):
 
 def test_beta2_is_rmsprops_rho(race):
     race.update(method="rmsprop", landscape="ravine", lr=0.001, eps=1e-8)
-    for beta2 in _settings(race.control_specs()[4]):
+    for beta2 in static.settings(race.control_specs()[4]):
         race.update(beta2=beta2)
         assert race.current_optimizer().rho == beta2
         # RMSProp's first step is lr / sqrt(1 - rho) per coordinate
@@ -100,7 +90,7 @@ def test_beta2_is_rmsprops_rho(race):
 def test_eps_shrinks_steps_for_small_gradients(race):
     race.update(method="adam", landscape="ravine", lr=0.001, beta2=0.999)
     firsts = []
-    for eps in _settings(race.control_specs()[5]):
+    for eps in static.settings(race.control_specs()[5]):
         race.update(eps=eps)
         g = np.array([8.0, 50.0])
         expected = np.linalg.norm(0.001 * g / (g + eps))

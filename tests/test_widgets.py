@@ -1,9 +1,7 @@
 """The explorers, driven through update() without a browser: what they draw is checked against
 the library (run, theory) and against closed forms written here."""
 
-import base64
 import gc
-import html
 import json
 import math
 import re
@@ -16,20 +14,8 @@ matplotlib.use("Agg")
 import numpy as np
 import pytest
 
+from explorer_helpers import shown_alt, shown_png
 from optbook import landscapes, optimizers, plotting, run, theory, widgets
-
-
-def shown_png(explorer) -> bytes:
-    """The PNG the explorer's output widget holds (in its ``<img>``)."""
-    (output,) = explorer._out.outputs
-    src = re.search(r'src="data:image/png;base64,([^"]+)"', output["data"]["text/html"])
-    return base64.b64decode(src.group(1))
-
-
-def shown_alt(explorer) -> str:
-    """The alternative text of the published ``<img>``."""
-    (output,) = explorer._out.outputs
-    return html.unescape(re.search(r'alt="([^"]*)"', output["data"]["text/html"]).group(1))
 
 
 def full_draw_png(explorer) -> bytes:

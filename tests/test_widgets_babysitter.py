@@ -1,8 +1,6 @@
 """The babysitter explorer: its sliders' settings are the precomputed runs, each control moves
 what the figure shows, every state is drawn in one frame, and its text follows the state."""
 
-import base64
-import html
 import itertools
 import json
 import math
@@ -12,8 +10,9 @@ import numba
 import numpy as np
 import pytest
 
+from explorer_helpers import shown_alt, shown_png
 from optbook import babysit, monitor, plotting
-from optbook.widgets import BabysitterExplorer, babysitter, engine
+from optbook.widgets import BabysitterExplorer, babysitter, engine, static
 
 EPOCHS = 3
 DEFAULTS = {"lr": 0.1, "weight_decay": 1e-3, "init_scale": 1.0, "drop": 0.0}
@@ -41,24 +40,7 @@ def drawn(explorer) -> dict:
             for name, line in lines.items()}
 
 
-def shown_alt(explorer) -> str:
-    (output,) = explorer._out.outputs
-    return html.unescape(re.search(r'alt="([^"]*)"', output["data"]["text/html"]).group(1))
 
-
-def shown_png(explorer) -> bytes:
-    (output,) = explorer._out.outputs
-    src = re.search(r'src="data:image/png;base64,([^"]+)"', output["data"]["text/html"])
-    return base64.b64decode(src.group(1))
-
-
-def settings(control) -> np.ndarray:
-    """A slider's settings, min, min + step, ..., max, worked out from its specification (in
-    log10 units for a log slider)."""
-    if control["kind"] == "log":
-        low, high = np.log10(control["min"]), np.log10(control["max"])
-        return 10.0 ** np.arange(low, high + control["step"] / 2, control["step"])
-    return np.arange(control["min"], control["max"] + control["step"] / 2, control["step"])
 
 
 def test_the_sliders_settings_are_the_stops_and_at_most_48(explorer):
@@ -66,11 +48,11 @@ def test_the_sliders_settings_are_the_stops_and_at_most_48(explorer):
     assert json.loads(json.dumps(specs)) == specs
     assert [c["key"] for c in specs] == list(babysit.EXPLORER_STOPS)
     for control in specs:
-        assert settings(control) == pytest.approx(babysit.EXPLORER_STOPS[control["key"]],
+        assert static.settings(control) == pytest.approx(babysit.EXPLORER_STOPS[control["key"]],
                                                   rel=1e-12)
         assert re.search("[a-z]{3}", control["label"])
         assert explorer._widgets[control["key"]].description == control["label"]
-    assert math.prod(len(settings(c)) for c in specs) == 48
+    assert math.prod(len(static.settings(c)) for c in specs) == 48
     assert explorer.values == DEFAULTS
     by_key = {c["key"]: c for c in specs}
     assert by_key["lr"]["kind"] == "log" and by_key["lr"]["step"] == pytest.approx(0.5)

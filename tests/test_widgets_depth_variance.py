@@ -2,9 +2,7 @@
 pass written here, its lines against ReLU's closed form, every control moved through its
 settings, the fixed axes a static page needs."""
 
-import base64
 import gc
-import html
 import itertools
 import json
 import math
@@ -18,9 +16,10 @@ matplotlib.use("Agg")
 import numpy as np
 import pytest
 
+from explorer_helpers import shown_alt, shown_png
 from optbook import plotting
 from optbook.nn import propagation
-from optbook.widgets import FIGURE, DepthVarianceExplorer
+from optbook.widgets import FIGURE, DepthVarianceExplorer, static
 
 
 @pytest.fixture(scope="module")
@@ -28,28 +27,7 @@ def explorer():
     return DepthVarianceExplorer()
 
 
-def settings(control):
-    """Every value a control takes: its options, or min, min + step, ..., max (log: in log10
-    units), as the static page enumerates them."""
-    if control["kind"] == "choice":
-        return control["options"]
-    if control["kind"] == "log":
-        low, high = math.log10(control["min"]), math.log10(control["max"])
-        count = round((high - low) / control["step"]) + 1
-        return [10.0 ** (low + k * control["step"]) for k in range(count)]
-    count = round((control["max"] - control["min"]) / control["step"]) + 1
-    return [control["min"] + k * control["step"] for k in range(count)]
 
-
-def shown_png(explorer) -> bytes:
-    (output,) = explorer._out.outputs
-    src = re.search(r'src="data:image/png;base64,([^"]+)"', output["data"]["text/html"])
-    return base64.b64decode(src.group(1))
-
-
-def shown_alt(explorer) -> str:
-    (output,) = explorer._out.outputs
-    return html.unescape(re.search(r'alt="([^"]*)"', output["data"]["text/html"]).group(1))
 
 
 def numpy_profile(activation, width, depth, scale, seed, batch=64):
@@ -112,7 +90,7 @@ def test_relu_ratios_do_not_depend_on_the_scale(explorer):
 
 def test_every_combination_of_the_controls(explorer):
     specs = explorer.control_specs()
-    stops = {c["key"]: settings(c) for c in specs}
+    stops = {c["key"]: static.settings(c) for c in specs}
     assert math.prod(len(v) for v in stops.values()) == 48
     assert stops["depth"] == [10, 30, 50]
     np.testing.assert_allclose(stops["scale"], [0.5, 1.0, 2.0, 4.0], rtol=1e-12)

@@ -26,7 +26,7 @@ import numpy as np
 
 from optbook import optimizers
 
-from .network import Sequential
+from .network import Sequential, check_training_data
 from .stepping import Stepper
 from .threads import one_blas_thread
 
@@ -87,11 +87,7 @@ def instrumented_sgd(net: Sequential, loss, data, *, lr: float, steps: int,
     it, so a probe cannot change the run. The run stops at the first non-finite loss (a
     result: ``diverged_at``).
     """
-    if not isinstance(net, Sequential):
-        raise ValueError(f"net must be an optbook.nn Sequential, got {type(net).__name__}")
-    if not (isinstance(data, tuple | list) and len(data) == 2):
-        raise ValueError("data must be a pair (X, y)")
-    x, targets, loss = net.check_data(*data, loss)
+    x, targets, loss = check_training_data(net, data, loss)
     n = x.shape[0]
     lr = float(lr)
     if not (math.isfinite(lr) and lr >= 0.0):

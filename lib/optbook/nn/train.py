@@ -29,7 +29,7 @@ from optbook import checks, schedules
 
 from . import kernels
 from .layers import Activation
-from .network import Sequential, _check_l2
+from .network import Sequential, _check_l2, check_training_data
 from .stepping import Stepper
 from .threads import one_blas_thread
 
@@ -198,11 +198,7 @@ def train(net: Sequential, loss, optimizer, data, *, epochs: int, batch_size: in
     bar in a notebook for runs longer than two seconds (``False``: never; pass it in a cell
     whose output nbval checks).
     """
-    if not isinstance(net, Sequential):
-        raise ValueError(f"net must be an optbook.nn Sequential, got {type(net).__name__}")
-    if not (isinstance(data, tuple | list) and len(data) == 2):
-        raise ValueError("data must be a pair (X, y)")
-    x, targets, loss = net.check_data(*data, loss)
+    x, targets, loss = check_training_data(net, data, loss)
     n = x.shape[0]
     epochs = checks.count("epochs", epochs, 1)
     batch_size = checks.count("batch_size", batch_size, 1, n)
