@@ -17,7 +17,9 @@ adds no random draws), so the two start from the same function up to the normali
 
 from __future__ import annotations
 
-from .layers import BatchNorm1d, Linear, ReLU, _count
+from optbook import checks
+
+from .layers import BatchNorm1d, Linear, ReLU
 from .network import Sequential
 from .noise import ShiftScaleNoise
 
@@ -32,12 +34,12 @@ def relu_net(depth: int, width: int = 64, *, kind: str = "batchnorm", inputs: in
     :data:`KINDS`. ``noise_shift`` and ``noise_scale`` set the noise of the ``"noisy"`` kind
     (its layer ``k`` seeded with ``seed + k``); ``constant_stats`` builds the batch-norm layers
     with the wrong gradient on purpose (:class:`~optbook.nn.layers.BatchNorm1d`)."""
-    depth = _count("depth", depth)
-    width = _count("width", width)
+    depth = checks.count("depth", depth)
+    width = checks.count("width", width)
     if kind not in KINDS:
         raise ValueError(f"kind must be one of {', '.join(KINDS)}, got {kind!r}")
     layers = []
-    n_in = _count("inputs", inputs)
+    n_in = checks.count("inputs", inputs)
     for k in range(depth):
         layers.append(Linear(n_in, width, bias=kind == "plain", init="he_normal"))
         if kind != "plain":
@@ -46,5 +48,5 @@ def relu_net(depth: int, width: int = 64, *, kind: str = "batchnorm", inputs: in
             layers.append(ShiftScaleNoise(width, noise_shift, noise_scale, seed=seed + k))
         layers.append(ReLU())
         n_in = width
-    layers.append(Linear(n_in, _count("outputs", outputs), init="he_normal"))
+    layers.append(Linear(n_in, checks.count("outputs", outputs), init="he_normal"))
     return Sequential(*layers, seed=seed)

@@ -25,7 +25,9 @@ import math
 
 import numpy as np
 
-from .layers import Layer, _count, _real
+from optbook import checks
+
+from .layers import Layer
 
 
 class ShiftScaleNoise(Layer):
@@ -36,9 +38,9 @@ class ShiftScaleNoise(Layer):
 
     def __init__(self, num_features: int, shift: float = 1.0, scale: float = 2.0, seed=0):
         super().__init__()
-        self.num_features = _count("num_features", num_features)
-        self.shift = _real("shift", shift, 0.0, math.inf, high_open=True)
-        self.scale = _real("scale", scale, 1.0, math.inf, high_open=True)
+        self.num_features = checks.count("num_features", num_features)
+        self.shift = checks.real("shift", shift, 0.0, math.inf, high_open=True)
+        self.scale = checks.real("scale", scale, 1.0, math.inf, high_open=True)
         self.seed = seed
         self.rng = np.random.default_rng(seed)
         self.shifts = np.zeros(self.num_features)
