@@ -22,6 +22,26 @@ function image(src, box, className) {
   return img;
 }
 
+/**
+ * Wrap `figure` (drawn at its natural `width` x `height` CSS pixels, as matplotlib laid it out)
+ * so that it shrinks to the width of the column it sits in, as the book's images do: a CSS
+ * scale keeps every pixel coordinate the views draw at valid.
+ */
+function fitToColumn(figure, width, height) {
+  const holder = document.createElement("div");
+  holder.className = "optbook-figure-holder";
+  Object.assign(holder.style, { width: "100%", maxWidth: `${width}px`, overflow: "hidden" });
+  figure.style.transformOrigin = "0 0";
+  holder.append(figure);
+  const fit = () => {
+    const scale = Math.min(1, holder.clientWidth / width) || 1;
+    figure.style.transform = scale < 1 ? `scale(${scale})` : "";
+    holder.style.height = `${height * scale}px`;
+  };
+  new ResizeObserver(fit).observe(holder);
+  return { holder, fit };
+}
+
 /** Turn one container into a live explorer; returns its redraw function. */
 export function mount(container) {
   const doc = JSON.parse(container.querySelector("script[type='application/json']").textContent);
@@ -57,7 +77,9 @@ export function mount(container) {
     }
   };
   const controls = buildControls(doc.controls, (key, value, event) => redraw(event));
-  container.append(controls.element, figure);
+  const { holder, fit } = fitToColumn(figure, width, height);
+  container.append(controls.element, holder);
+  fit();
   redraw(null);
   return redraw;
 }
