@@ -102,7 +102,7 @@ lint: setup
 	$(call timed,$(BIN)/ruff check lib tests benchmarks chapters tools _ext)
 
 unit: setup
-	$(call timed,$(BIN)/python -m pytest tests --ignore=tests/browser --ignore=tests/notebooks -q -p no:cacheprovider)
+	$(call timed,$(BIN)/python -m pytest tests --ignore=tests/browser --ignore=tests/notebooks -q -p no:cacheprovider -n auto --dist loadfile)
 
 # Binder's path: postBuild as Binder runs it, with the environment requirements.txt made.
 binder: setup

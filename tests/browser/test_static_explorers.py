@@ -98,6 +98,11 @@ def controls_of(page, index):
     return page.locator(".optbook-static-explorer").nth(index).locator("[data-key]")
 
 
+def position(control):
+    """Where a control stands: a select's option index, a range input's value."""
+    return control.evaluate("c => c.tagName === 'SELECT' ? c.selectedIndex : c.valueAsNumber")
+
+
 def arrow(control) -> str:
     """The arrow key that moves a control towards the end it has room on (a select steps to
     its next option with the down arrow)."""
@@ -123,6 +128,7 @@ def test_every_control_of_every_explorer_moves_its_figure_and_numbers(browser, h
         state = PRECOMPUTED_STATE if kind == "precomputed" else LIVE_STATE
         controls = controls_of(page, index)
         assert controls.count() > 0
+        figures = {page.evaluate(state, index)["figure"]}
         for c in range(controls.count()):
             control = controls.nth(c)
             name = control.get_attribute("aria-label")
@@ -130,21 +136,30 @@ def test_every_control_of_every_explorer_moves_its_figure_and_numbers(browser, h
             before = page.evaluate(state, index)
             control.focus()
             key = arrow(control)
-            for _ in range(PRESSES):
+            for press in range(PRESSES):
+                at = position(control)
                 page.keyboard.press(key)
                 now = page.evaluate(state, index)
-                assert now["figure"] != before["figure"], f"{name}: the figure did not change"
                 if kind == "precomputed":
-                    assert now["figure"] == now["expected_figure"]
-                    assert now["alt"] == now["expected_alt"]
+                    # A precomputed control has few settings: it moves until its end, and each
+                    # state shows its own figure and text (which may equal the last state's
+                    # where the control changes nothing there, as samples without dropout).
+                    if position(control) == at:
+                        assert press > 0, f"{name}: the control did not move"
+                        break
+                    assert now["figure"] == now["expected_figure"], name
+                    assert now["alt"] == now["expected_alt"], name
                 else:
+                    assert now["figure"] != before["figure"], f"{name}: the figure did not change"
                     measured, theory, diverged, alt = library_values(kind, now["values"])
                     where = f"{page_name} {name} at {now['values']}"
                     assert same_rate(now["measured"], measured), where
                     assert now["theory"] == theory, where
                     assert now["diverged"] == ("null" if diverged is None else str(diverged))
                     assert now["alt"] == alt, where
+                figures.add(now["figure"])
                 before = now
+        assert len(figures) > 1, f"{page_name}: explorer {index} shows one figure for all states"
     assert record["remote"] == [], f"{page_name}: requests leave the machine"
     assert record["pageerror"] == [], f"{page_name}: {record['pageerror']}"
     assert record["console"] == [], f"{page_name}: {record['console']}"
