@@ -6,9 +6,7 @@ import js from "@eslint/js";
 
 const BROWSER = {
   window: "readonly", document: "readonly", performance: "readonly", console: "readonly",
-  requestAnimationFrame: "readonly", getComputedStyle: "readonly", HTMLElement: "readonly",
-  CustomEvent: "readonly", URL: "readonly", Worker: "readonly", Blob: "readonly",
-  globalThis: "readonly",
+  ResizeObserver: "readonly", URL: "readonly", globalThis: "readonly",
 };
 const NODE = { Buffer: "readonly", process: "readonly", console: "readonly", URL: "readonly" };
 const PLAIN = {
