@@ -21,7 +21,7 @@ export PYDEVD_DISABLE_FILE_VALIDATION := 1
 # stage of `make test` reports what it cost (a shared machine runs slower than its cores suggest).
 timed = @echo '$(1)'; TIMEFORMAT="[$@] %R s wall, %U s user + %S s system CPU; load at start $$(cut -d' ' -f1-3 /proc/loadavg 2>/dev/null)"; time $(1)
 
-.PHONY: help book test lab bench clean system-check lint unit binder execute outputs test-build browser
+.PHONY: help book test lab bench clean system-check lint unit binder js-test execute outputs test-build browser
 
 help:
 	@echo "make book   build the HTML book into $(BOOK_OUT)/html (creates $(VENV) on first use)"
@@ -59,7 +59,17 @@ _vendor/.installed: package.json package-lock.json | system-check
 	cp node_modules/@jupyter-widgets/html-manager/dist/*.{woff,woff2,ttf,eot,svg} _vendor/
 	@touch $@
 
-setup: $(BIN)/.installed _vendor/.installed
+# The explorers' page script: js/ bundled by esbuild into one classic script (browsers load no
+# ES modules from file://), served by the book (_config.yml) from the git-ignored _vendor/.
+EXPLORERS_JS := _vendor/optbook-explorers.js
+$(EXPLORERS_JS): $(wildcard js/*.js) _vendor/.installed
+	npx --no-install esbuild js/page.js --bundle --format=iife --target=es2022 --outfile=$@ \
+	  --log-level=warning
+
+setup: $(BIN)/.installed _vendor/.installed $(EXPLORERS_JS)
+
+# Chapters executed for the HTML book carry each explorer's static view (optbook.widgets.static).
+STATIC_VIEWS := OPTBOOK_STATIC_VIEWS=1
 
 # jupyter-cache keys a notebook by its own code cells only, so a change in lib/ (or in the
 # pinned packages) would leave stale outputs in the book: drop the cache when they change.
@@ -76,33 +86,38 @@ invalidate-stale-cache:
 # Chapters whose code changed since the last build are executed first, several at once; the
 # build then renders every chapter from the cache.
 book: setup invalidate-stale-cache
-	$(BIN)/python tools/execute_chapters.py --cache $(BOOK_CACHE)
+	$(STATIC_VIEWS) $(BIN)/python tools/execute_chapters.py --cache $(BOOK_CACHE)
 	@# Sphinx does not overwrite a static file that exists: start _static afresh.
 	rm -rf $(BOOK_OUT)/html/_static
-	$(BIN)/jupyter-book build . $(JB_STRICT)
+	$(STATIC_VIEWS) $(BIN)/jupyter-book build . $(JB_STRICT)
 	@echo "Open $(BOOK_OUT)/html/index.html"
 
 # The order matters for time: the library tests compile the numba kernels into the cache that
 # postBuild and the chapters then load (postBuild alone compiles for minutes, after them in
-# seconds).
-test: lint unit binder execute outputs test-build browser
+# seconds); js-test's vectors use only kernels the library tests and postBuild compiled.
+test: lint unit binder js-test execute outputs test-build browser
 	@echo "All checks passed."
 
 lint: setup
 	$(call timed,$(BIN)/ruff check lib tests benchmarks chapters tools _ext)
 
 unit: setup
-	$(call timed,$(BIN)/python -m pytest tests --ignore=tests/browser --ignore=tests/notebooks -q -p no:cacheprovider)
+	$(call timed,$(BIN)/python -m pytest tests --ignore=tests/browser --ignore=tests/notebooks -q -p no:cacheprovider -n auto --dist loadfile)
 
 # Binder's path: postBuild as Binder runs it, with the environment requirements.txt made.
 binder: setup
 	$(call timed,PATH="$(CURDIR)/$(BIN):$$PATH" ./postBuild)
 
+# The explorers' JavaScript (js/) against vectors the library writes, and ESLint.
+JS_VECTORS := $(BOOK_OUT)/js-vectors/vectors.json
+js-test: setup
+	$(call timed,{ $(BIN)/python tools/write_test_vectors.py $(JS_VECTORS) && OPTBOOK_VECTORS=$(JS_VECTORS) node --test tests/js/ && npx --no-install eslint .; })
+
 # Every chapter executed once, from scratch, into the test build's own cache: every cell must run
 # without raising (a notebook that raises fails here, with its traceback).
 execute: setup
 	rm -rf $(TEST_OUT)
-	$(call timed,$(BIN)/python tools/execute_chapters.py --cache $(TEST_CACHE))
+	$(call timed,$(STATIC_VIEWS) $(BIN)/python tools/execute_chapters.py --cache $(TEST_CACHE))
 
 # The checked cells' fresh outputs (from the cache) against the stored ones: tests/README.md.
 outputs: execute

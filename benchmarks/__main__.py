@@ -8,8 +8,11 @@ from pathlib import Path
 from benchmarks import (
     bench_adam,
     bench_coldstart,
+    bench_depth_explorer,
     bench_dispatch,
+    bench_finite_sum,
     bench_nn,
+    bench_static,
     bench_sweep,
     bench_trajectory,
     bench_widgets,
@@ -29,7 +32,8 @@ def main():
     # Cold start first: measured right after the 10^7-element Adam benchmark (280 MB of arrays),
     # the same fresh process took 1.07-1.10 s here, against 0.91-0.94 s just before it.
     for module in (bench_coldstart, bench_trajectory, bench_sweep, bench_adam, bench_dispatch,
-                   bench_widgets, bench_nn):
+                   bench_widgets, bench_depth_explorer, bench_nn, bench_finite_sum,
+                   bench_static):
         rows += module.run()
     width = max(len(r["figure"]) for r in rows)
     print(f"{'figure':<{width}}  {'goal':<27}  {'measured':>9}  {'ratio':>8}  unit")

@@ -32,6 +32,7 @@ LANDSCAPES = {
     "saddle": landscapes.saddle(),
     "plateau": landscapes.plateau(),
     "plane": landscapes.plane([0.3, -0.2]),
+    "cliff": landscapes.cliff(),
 }
 
 

@@ -75,6 +75,15 @@ CASES = {
     "saddle": (L.saddle, lambda p: p[0] ** 2 - p[1] ** 2),
     "plane": (lambda: L.plane([0.5, -2.0]), lambda p: 0.5 * p[0] - 2.0 * p[1]),
     "plateau": (L.plateau, lambda p: 0.5 * np.mean((_sig(p[0] * _U + p[1]) - _T) ** 2)),
+    "cliff": (L.cliff, lambda p: 0.5 * (p[0] ** 2 + p[1] ** 2) + 20 * _sig(20 * (p[0] - 1))),
+    "cliff_gentle": (
+        lambda: L.cliff(height=3.0, steepness=2.0, edge=0.5),
+        lambda p: 0.5 * (p[0] ** 2 + p[1] ** 2) + 3 * _sig(2 * (p[0] - 0.5)),
+    ),
+    "cliff_left": (
+        lambda: L.cliff(edge=-1.0),
+        lambda p: 0.5 * (p[0] ** 2 + p[1] ** 2) + 20 * _sig(-20 * (p[0] + 1)),
+    ),
 }
 for _table in (1, 2):
     for _std in (False, True):
@@ -299,6 +308,54 @@ def test_plateau_start_is_flat_and_gd_stalls():
         p = p - 1.0 * land.grad(p)
     assert land.value(land.start) - land.value(p) < 1e-4
     assert land.value(p) > 0.2
+
+
+def test_cliff_face_slope_minimiser_and_catapult():
+    land = L.cliff()
+    # On the face x = c the step's slope is h k sigma'(0) = h k / 4, plus the bowl's x = c.
+    np.testing.assert_allclose(land.grad([1.0, 0.5]), [20 * 20 / 4 + 1.0, 0.5], rtol=1e-14)
+    # Hessian there: the step's second derivative h k^2 s (1-s)(1-2s) vanishes at s = 1/2.
+    np.testing.assert_allclose(land.hessian([1.0, 0.5]), np.eye(2), atol=1e-12)
+    # The minimiser solves x + h k s (1 - s) = 0 with s = sigma(k (x - c)): x* = -hk e^{-kc}
+    # to first order (the fixed point x = -h k sigma'(k (x - c)), iterated by hand here).
+    x_star = 0.0
+    for _ in range(5):
+        s = _sig(20 * (x_star - 1))
+        x_star = -20 * 20 * s * (1 - s)
+    np.testing.assert_allclose(land.minimizers[0], [x_star, 0.0], rtol=1e-12, atol=1e-300)
+    # first order in e^{-kc}; the factor e^{k x*} = 1 - 1.6e-5 is the next correction
+    assert x_star == pytest.approx(-400 * math.exp(-20), rel=2e-5)
+    assert land.min_value == pytest.approx(0.5 * x_star**2 + 20 * _sig(20 * (x_star - 1)))
+    # From the documented start GD with lr 0.1 lands on the face and is thrown out of the
+    # window (x < -4), then the bowl brings it back.
+    p = land.start.copy()
+    lowest = p[0]
+    for _ in range(200):
+        p = p - 0.1 * land.grad(p)
+        lowest = min(lowest, p[0])
+    assert lowest < -8.0
+    np.testing.assert_allclose(p, land.minimizers[0], atol=1e-6)
+
+
+@pytest.mark.parametrize("name", ["height", "steepness", "edge"])
+def test_cliff_refuses_bad_parameters(name):
+    with pytest.raises(ValueError, match=name):
+        L.cliff(**{name: 0.0})
+    if name != "edge":
+        with pytest.raises(ValueError, match=name):
+            L.cliff(**{name: -1.0})
+
+
+def test_cliff_with_a_negative_edge_is_the_mirror_image():
+    right, left = L.cliff(), L.cliff(edge=-1.0)
+    mirror = np.array([-1.0, 1.0])
+    for p in np.random.default_rng(5).uniform(-4, 4, size=(20, 2)):
+        assert left.value(p) == pytest.approx(right.value(p * mirror), rel=1e-14)
+        np.testing.assert_allclose(left.grad(p), right.grad(p * mirror) * mirror, rtol=1e-13)
+        np.testing.assert_allclose(left.hessian(p), right.hessian(p * mirror), rtol=1e-12,
+                                   atol=1e-12)
+    np.testing.assert_allclose(left.minimizers[0], right.minimizers[0] * mirror, rtol=1e-12)
+    np.testing.assert_array_equal(left.start, right.start * mirror)
 
 
 def test_landscape_is_read_only():

@@ -227,9 +227,9 @@ def test_no_progress_bar_outside_a_notebook(capsys):
 
 
 @pytest.mark.parametrize(("kwargs", "match"), [
-    ({"batch_size": 0}, r"batch_size must be in \[1, 12\], got 0"),
-    ({"batch_size": 13}, r"batch_size must be in \[1, 12\], got 13"),
-    ({"epochs": 0}, "epochs must be >= 1"),
+    ({"batch_size": 0}, r"batch_size must be an integer in \[1, 12\], got 0"),
+    ({"batch_size": 13}, r"batch_size must be an integer in \[1, 12\], got 13"),
+    ({"epochs": 0}, "epochs must be an integer >= 1"),
     ({"record": "batch"}, "record must be 'epoch' or 'step'"),
     ({"l2": -1.0}, "l2"),
     ({"bound": 0.0}, "bound"),

@@ -119,3 +119,75 @@ def test_polyak_average():
 def test_bad_schedule_parameters_raise_value_error(call, message):
     with pytest.raises(ValueError, match=message):
         call()
+
+
+# --------------------------------------------------------------------------- polynomial, warm-up
+
+NEW_CLOSED_FORMS = [
+    (schedules.polynomial(0.5), lambda t: LR0 / math.sqrt(t)),
+    (schedules.polynomial(1.0), lambda t: LR0 / t),
+    (schedules.polynomial(0.75, 0.1), lambda t: LR0 * (1 + 0.1 * (t - 1)) ** -0.75),
+    (schedules.polynomial(0.0, 3.0), lambda t: LR0),
+    (schedules.warmup(10), lambda t: LR0 * min(t, 10) / 10),
+    (
+        schedules.warmup(5, schedules.cosine(100)),
+        lambda t: LR0 * t / 5 if t <= 5
+        else 0.5 * LR0 * (1 + math.cos(math.pi * min(t - 6, 100) / 100)),
+    ),
+    (
+        schedules.warmup(3, schedules.step(0.5, 10)),
+        lambda t: LR0 * t / 3 if t <= 3 else LR0 * 0.5 ** ((t - 4) // 10),
+    ),
+    (
+        schedules.warmup(4, schedules.cyclical(0.01, 0.1, 50)),
+        lambda t: LR0 * t / 4 if t <= 4 else 0.01 + 0.09 * (1 - abs(((t - 5) / 50) % 2 - 1)),
+    ),
+]
+
+
+@pytest.mark.parametrize(("schedule", "closed_form"), NEW_CLOSED_FORMS,
+                         ids=lambda s: str(s)[:20])
+def test_new_schedules_match_closed_forms(schedule, closed_form):
+    for t in T:
+        assert schedule(int(t), LR0) == pytest.approx(closed_form(int(t)), rel=1e-13, abs=1e-15)
+
+
+def test_polynomial_with_k_1_and_p_1_is_the_inverse_time_decay():
+    for t in T:
+        assert schedules.polynomial(1.0)(int(t), LR0) == pytest.approx(
+            schedules.inverse_time(1.0)(int(t), LR0), rel=1e-15)
+
+
+def test_warmup_reaches_the_base_rate_at_its_last_step_then_restarts_the_schedule():
+    sched = schedules.warmup(8, schedules.exponential(0.1))
+    rates = [sched(t, 2.0) for t in range(1, 12)]
+    assert rates[:8] == pytest.approx([2.0 * t / 8 for t in range(1, 9)], rel=1e-15)
+    assert rates[8] == 2.0  # the exponential schedule's first step
+    assert rates[9] == pytest.approx(2.0 * math.exp(-0.1), rel=1e-15)
+
+
+def test_warmup_inside_a_trajectory():
+    land = landscapes.quadratic([1.0, 4.0], angle=0.2)
+    sched = schedules.warmup(20, schedules.polynomial(0.5))
+    traj = trajectory(land, optimizers.gd(0.4), [2.0, 1.0], 100, schedule=sched)
+    expected = reference_run(
+        "gd", land.grad, [2.0, 1.0], 100, lr=0.4,
+        lr_at=lambda t: 0.4 * t / 20 if t <= 20 else 0.4 / math.sqrt(t - 20),
+    )
+    np.testing.assert_allclose(traj.positions, expected, rtol=1e-13, atol=1e-15)
+
+
+@pytest.mark.parametrize(
+    ("call", "message"),
+    [
+        (lambda: schedules.polynomial(-0.5), r"p must be in \[0, inf\)"),
+        (lambda: schedules.polynomial(0.5, -1.0), r"k must be in \[0, inf\)"),
+        (lambda: schedules.warmup(0), r"steps must be in \[1, inf\)"),
+        (lambda: schedules.warmup(2.5), "steps must be an integer"),
+        (lambda: schedules.warmup(5, schedules.warmup(3)), "then must be None or a Schedule"),
+        (lambda: schedules.warmup(5, "cosine"), "then must be None or a Schedule"),
+    ],
+)
+def test_bad_new_schedule_parameters_raise_value_error(call, message):
+    with pytest.raises(ValueError, match=message):
+        call()

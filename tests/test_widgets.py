@@ -1,9 +1,7 @@
 """The explorers, driven through update() without a browser: what they draw is checked against
 the library (run, theory) and against closed forms written here."""
 
-import base64
 import gc
-import html
 import json
 import math
 import re
@@ -16,20 +14,8 @@ matplotlib.use("Agg")
 import numpy as np
 import pytest
 
+from explorer_helpers import shown_alt, shown_png
 from optbook import landscapes, optimizers, plotting, run, theory, widgets
-
-
-def shown_png(explorer) -> bytes:
-    """The PNG the explorer's output widget holds (in its ``<img>``)."""
-    (output,) = explorer._out.outputs
-    src = re.search(r'src="data:image/png;base64,([^"]+)"', output["data"]["text/html"])
-    return base64.b64decode(src.group(1))
-
-
-def shown_alt(explorer) -> str:
-    """The alternative text of the published ``<img>``."""
-    (output,) = explorer._out.outputs
-    return html.unescape(re.search(r'alt="([^"]*)"', output["data"]["text/html"]).group(1))
 
 
 def full_draw_png(explorer) -> bytes:
@@ -430,6 +416,7 @@ LANDSCAPES = {
     "plane": lambda: landscapes.plane([0.3, -0.2]),
     "plateau": landscapes.plateau,
     "regression_ravine": lambda: landscapes.regression_ravine(1, standardize=True),
+    "cliff": landscapes.cliff,
 }
 
 
@@ -526,11 +513,14 @@ def test_the_page_gets_a_script_that_names_the_sliders(every_explorer, monkeypat
     import IPython.display
 
     shown = []
-    monkeypatch.setattr(IPython.display, "display", lambda *objs: shown.extend(objs))
-    every_explorer["quadratic_rate"]._ipython_display_()
-    assert shown[0] is every_explorer["quadratic_rate"].widget
+    monkeypatch.setattr(IPython.display, "display", lambda *objs, **kw: shown.extend(objs))
+    monkeypatch.delenv("OPTBOOK_STATIC_VIEWS", raising=False)
+    explorer = every_explorer["quadratic_rate"]
+    explorer._ipython_display_()
+    # the widget's own view (optbook.widgets.static adds the static book's when it is built)
+    assert shown[0] == explorer.widget._repr_mimebundle_()
     assert "aria-label" in shown[1].data and ".noUi-handle" in shown[1].data
-    assert "optbook-explorer" in shown[0]._dom_classes
+    assert "optbook-explorer" in explorer.widget._dom_classes
 
 
 def test_start_given_twice_is_refused(trio):
@@ -553,3 +543,80 @@ def test_an_explorer_nobody_holds_is_freed_with_its_widgets(make):
     gc.collect()
     assert ref() is None and figure() is None
     assert slider.comm is None  # closed
+
+
+# --------------------------------------------------------------------------- cliff clipping
+
+
+@pytest.fixture(scope="module")
+def cliff_explorer():
+    return widgets.CliffClippingExplorer()
+
+
+def test_cliff_explorer_every_combination(cliff_explorer):
+    e = cliff_explorer
+    combos = e.combinations()
+    settings = [spec_settings(s) for s in e.control_specs()]
+    assert len(combos) == math.prod(len(s) for s in settings) == 48
+    land = landscapes.cliff()
+    for combo in combos:
+        e.update(**combo)
+        # the run drawn is GD with that clipping, stepped by hand here
+        x = np.array([combo["start"], 1.5])
+        for _ in range(3):
+            g = land.grad(x)
+            if combo["mode"] == "value":
+                g = np.clip(g, -combo["threshold"], combo["threshold"])
+            elif combo["mode"] == "norm":
+                g = g * min(1.0, combo["threshold"] / np.linalg.norm(g))
+            x = x - combo["lr"] * g
+        np.testing.assert_allclose(e.run.positions[3], x, rtol=1e-12)
+        cap = combo["lr"] * combo["threshold"]
+        if combo["mode"] == "norm":
+            assert e.steps_taken.max() <= cap * (1 + 1e-12)
+        elif combo["mode"] == "value":
+            assert e.steps_taken.max() <= cap * math.sqrt(2) * (1 + 1e-12)
+        assert e.cap_line.get_visible() == (combo["mode"] != "none")
+        assert e.escape_arrow.get_visible() == e.left_window
+
+
+def spec_settings(control):
+    """The finitely many values a control takes (the static book's enumeration)."""
+    if control["kind"] == "choice":
+        return control["options"]
+    lo, hi, step = control["min"], control["max"], control["step"]
+    if control["kind"] == "log":
+        n = round((math.log10(hi) - math.log10(lo)) / step)
+        return [10 ** (math.log10(lo) + k * step) for k in range(n + 1)]
+    n = round((hi - lo) / step)
+    return [lo + k * step for k in range(n + 1)]
+
+
+def test_cliff_explorer_clipping_tames_the_throw(cliff_explorer):
+    e = cliff_explorer
+    e.update(mode="none", lr=0.1, threshold=1.0, start=3.0)
+    assert e.left_window and e.farthest[0] < -8
+    assert "thrown out of the window" in e.alt_text()
+    e.fig.canvas.draw()
+    assert plotting.low_contrast_texts(e.fig) == []  # the "thrown to" note included
+    thrown = e.steps_taken.max()
+    for mode in ("value", "norm"):
+        e.update(mode=mode)
+        assert not e.left_window and e.steps_taken.max() < thrown / 50
+        assert "stays inside the window" in e.alt_text() and f"clipping by {mode}" in e.alt_text()
+    # other starts land elsewhere on the face: not every unclipped run is thrown out
+    e.update(mode="none", start=3.5)
+    assert not e.left_window
+    with pytest.raises(ValueError, match="mode"):
+        e.update(mode="sign")
+    with pytest.raises(ValueError, match="start"):
+        widgets.CliffClippingExplorer(start=3.2)
+
+
+def test_cliff_explorer_revisit_uses_the_cache(cliff_explorer):
+    e = cliff_explorer
+    e.update(mode="norm", lr=0.2, threshold=10.0, start=4.0)
+    first = e.run
+    e.update(mode="value")
+    e.update(mode="norm")
+    assert e.run is first

@@ -10,8 +10,8 @@ r"""Small data sets that need no download: real digits and a few synthetic probl
 * :func:`wilson_separable`: the linearly separable problem of Wilson et al. (2017), on which
   gradient descent and the adaptive methods find different solutions.
 
-Every random draw comes from ``numpy.random.default_rng(seed)``. This module imports nothing
-from the rest of the library.
+Every random draw comes from ``numpy.random.default_rng(seed)``. From the rest of the library
+this module imports only the argument checks of :mod:`optbook.checks`.
 """
 
 from __future__ import annotations
@@ -22,6 +22,8 @@ from pathlib import Path
 from typing import NamedTuple
 
 import numpy as np
+
+from optbook import checks
 
 
 class Split(NamedTuple):
@@ -52,23 +54,6 @@ class TrainTest(NamedTuple):
     y_test: np.ndarray
 
 
-def _count(name, value, minimum):
-    if isinstance(value, bool) or not isinstance(value, int | np.integer) or value < minimum:
-        raise ValueError(f"{name} must be an integer >= {minimum}, got {value!r}")
-    return int(value)
-
-
-def _real(name, value, low, high, low_open=False, high_open=False):
-    try:
-        value = float(value)
-    except (TypeError, ValueError):
-        raise ValueError(f"{name} must be a real number, got {value!r}") from None
-    too_low = value <= low if low_open else value < low
-    too_high = value >= high if high_open else value > high
-    if math.isnan(value) or too_low or too_high:
-        interval = f"{'(' if low_open else '['}{low:g}, {high:g}{')' if high_open else ']'}"
-        raise ValueError(f"{name} must be in {interval}, got {value!r}")
-    return value
 
 
 def _dtype(dtype):
@@ -152,8 +137,8 @@ def two_moons(n: int = 200, noise: float = 0.1, *, seed=0) -> tuple[np.ndarray, 
     :math:`(1 - \cos t, \tfrac12 - \sin t)`, :math:`t \sim U(0, \pi)`, plus Gaussian noise of
     standard deviation ``noise`` (>= 0) in each coordinate; ``n`` (>= 2) points, half per
     class. Returns ``(X (n, 2), y (n,))``."""
-    n = _count("n", n, 2)
-    noise = _real("noise", noise, 0.0, math.inf, high_open=True)
+    n = checks.count("n", n, 2)
+    noise = checks.real("noise", noise, 0.0, math.inf, high_open=True)
     rng = np.random.default_rng(seed)
     labels = np.arange(n) % 2
     t = rng.uniform(0.0, math.pi, n)
@@ -170,10 +155,10 @@ def spirals(n_per_class: int = 100, classes: int = 3, noise: float = 0.2, turns:
     :math:`i` of arm :math:`k` has radius :math:`r = i/n` and angle
     :math:`2\pi(k/K + \text{turns}\cdot r) + \text{noise}\cdot\mathcal N(0, 1)`, at
     :math:`(r\cos\phi, r\sin\phi)`. Returns ``(X (K n, 2), y (K n,))``."""
-    n = _count("n_per_class", n_per_class, 1)
-    k_classes = _count("classes", classes, 2)
-    noise = _real("noise", noise, 0.0, math.inf, high_open=True)
-    turns = _real("turns", turns, 0.0, math.inf, low_open=True, high_open=True)
+    n = checks.count("n_per_class", n_per_class, 1)
+    k_classes = checks.count("classes", classes, 2)
+    noise = checks.real("noise", noise, 0.0, math.inf, high_open=True)
+    turns = checks.real("turns", turns, 0.0, math.inf, low_open=True, high_open=True)
     rng = np.random.default_rng(seed)
     radius = np.tile(np.arange(1, n + 1) / n, k_classes)
     labels = np.repeat(np.arange(k_classes), n)
@@ -191,14 +176,14 @@ def badly_scaled_regression(n: int = 200, scales=(1.0, 10.0, 100.0), noise: floa
     :math:`y = Xw + \text{noise}\cdot\mathcal N(0, 1)`. The condition number of
     :math:`X^\top X` is about :math:`(\max s/\min s)^2`. ``n`` >= 2, ``scales`` > 0,
     ``noise`` >= 0."""
-    n = _count("n", n, 2)
+    n = checks.count("n", n, 2)
     scales = np.asarray(scales, dtype=np.float64)
     if scales.ndim != 1 or scales.size == 0 or not np.all(np.isfinite(scales)) or np.any(
         scales <= 0.0
     ):
         raise ValueError(f"scales must be a non-empty 1-D array of finite numbers > 0, "
                          f"got {scales}")
-    noise = _real("noise", noise, 0.0, math.inf, high_open=True)
+    noise = checks.real("noise", noise, 0.0, math.inf, high_open=True)
     rng = np.random.default_rng(seed)
     X = rng.standard_normal((n, scales.size)) * scales
     w = rng.standard_normal(scales.size) / scales
@@ -233,9 +218,9 @@ def wilson_separable(n: int = 60, p: float = 0.75, n_test: int = 1000, *,
     :math:`5n+4, \dots` that no training point uses (a new point shares no
     example-specific feature with the training set). Labels are float ±1.
     """
-    n = _count("n", n, 8)
-    p = _real("p", p, 0.5, 1.0, low_open=True, high_open=True)
-    n_test = _count("n_test", n_test, 1)
+    n = checks.count("n", n, 8)
+    p = checks.real("p", p, 0.5, 1.0, low_open=True, high_open=True)
+    n_test = checks.count("n_test", n_test, 1)
     rng = np.random.default_rng(seed)
     dim = 6 * n
     y_train = np.where(rng.random(n) < p, 1.0, -1.0)

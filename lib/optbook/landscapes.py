@@ -36,6 +36,7 @@ saddle                 3     ``[]``
 plateau                4     ``[N, u_1..u_N, t_1..t_N]`` (inputs u, targets t)
 plane                  5     ``[s_1..s_n]`` (the slope)
 a reader's own         6     ``[]`` (the functions are :attr:`Landscape.objective`)
+cliff                  7     ``[h, k_c, c]`` (height, signed steepness, the edge)
 =====================  ====  ===========================================================
 
 A reader's own objective
@@ -65,6 +66,7 @@ SADDLE = 3
 PLATEAU = 4
 PLANE = 5
 CUSTOM = 6
+CLIFF = 7
 
 
 # --------------------------------------------------------------------------- kernels
@@ -134,6 +136,12 @@ def value_and_grad_2d(code, params, x0, x1):
             gw += rd * u
             gb += rd
         return 0.5 * f / n, gw / n, gb / n
+    elif code == CLIFF:
+        # f = (x^2 + y^2)/2 + h sigma(k (x - c)),  d/dx sigma(k (x-c)) = k s (1 - s)
+        h = params[0]
+        k = params[1]
+        s = _sigmoid(k * (x0 - params[2]))
+        return 0.5 * (x0 * x0 + x1 * x1) + h * s, x0 + h * k * s * (1.0 - s), x1
     raise ValueError("unknown landscape code")
 
 
@@ -223,6 +231,14 @@ def hessian_into(code, params, x, h):
         h[0, 1] = hwb / m
         h[1, 0] = hwb / m
         h[1, 1] = hbb / m
+    elif code == CLIFF:
+        # d2/dx2 sigma(k (x-c)) = k^2 s (1-s) (1-2s)
+        k = params[1]
+        s = _sigmoid(k * (x[0] - params[2]))
+        h[0, 0] = 1.0 + params[0] * k * k * s * (1.0 - s) * (1.0 - 2.0 * s)
+        h[0, 1] = 0.0
+        h[1, 0] = 0.0
+        h[1, 1] = 1.0
     else:
         raise ValueError("unknown landscape code")
 
@@ -685,6 +701,54 @@ def regression_ravine(table=1, standardize=False) -> Landscape:
     )
 
 
+def cliff(height=20.0, steepness=20.0, edge=1.0) -> Landscape:
+    r"""A bowl with a cliff: a smooth step of height :math:`h` across the line :math:`x = c`,
+
+    .. math:: f(x, y) = \tfrac12 (x^2 + y^2) + h\,\sigma\big(k_c (x - c)\big),
+       \qquad \sigma(z) = \frac{1}{1+e^{-z}}, \qquad k_c = k\,\mathrm{sign}(c),
+
+    so the shelf, :math:`h` above the bowl, lies on the far side of the edge from the bowl's
+    bottom (right of :math:`c` for :math:`c > 0`, left of it for :math:`c < 0`: the mirror
+    image). Across the edge the ground drops by :math:`h` within a few multiples of
+    :math:`1/k`, where the slope reaches :math:`hk/4 + |c|` (the step's own slope
+    :math:`hk\,\sigma'`, at most :math:`hk/4`, plus the bowl's). A gradient step that lands on
+    that face is thrown far past the minimum: the cliffs of recurrent networks that motivate
+    gradient clipping (Pascanu, Mikolov & Bengio 2013; Goodfellow, Bengio & Courville 2016,
+    section 8.2.4). ``height`` :math:`h > 0`, ``steepness`` :math:`k > 0`, ``edge``
+    :math:`c \ne 0`. The one minimiser lies just off 0 towards the bowl's side, where the
+    step's tail still pulls (:math:`|x^*| \approx hk\,e^{-k|c|}`); it is found by Newton's
+    method from 0. Defaults :math:`h = 20`, :math:`k = 20`, :math:`c = 1`: a face of slope up
+    to 101 against the bowl's 3 or so. Start :math:`(3\,\mathrm{sign}(c), 1.5)` on the shelf,
+    from which gradient descent with :math:`\eta = 0.1` lands on the face and is thrown to
+    :math:`|x| \approx 8.6`; window :math:`[-4, 4] \times [-3, 3]`.
+    """
+    height = _finite("height", height)
+    steepness = _finite("steepness", steepness)
+    edge = _finite("edge", edge)
+    for name, value in (("height", height), ("steepness", steepness)):
+        if value <= 0:
+            raise ValueError(f"{name} must be > 0, got {value}")
+    if edge == 0:
+        raise ValueError(f"edge must be non-zero (the bowl's bottom off the edge), got {edge}")
+    side = math.copysign(1.0, edge)
+    params = _readonly([height, side * steepness, edge])
+    minimizer = _newton_polish(CLIFF, params, [0.0, 0.0])
+    g = np.empty(2)
+    direction = "" if side > 0 else "-"
+    return Landscape(
+        name="cliff",
+        code=CLIFF,
+        params=params,
+        dim=2,
+        minimizers=_readonly(minimizer.reshape(1, 2)),
+        min_value=float(value_and_grad(CLIFF, params, minimizer, g)),
+        window=((-4.0, 4.0), (-3.0, 3.0)),
+        latex=rf"f(x, y) = \frac{{1}}{{2}}(x^2 + y^2) + {height:g}\,"
+              rf"\sigma({direction}{steepness:g}\,(x - {edge:g}))",
+        start=_readonly([3.0 * side, 1.5]),
+    )
+
+
 class SlowObjectiveWarning(UserWarning):
     """A reader's objective is plain Python: runs go through a Python loop."""
 
@@ -785,6 +849,7 @@ _CONSTRUCTORS = {
     "plane": plane,
     "plateau": plateau,
     "regression_ravine": regression_ravine,
+    "cliff": cliff,
     "custom": custom,
 }
 

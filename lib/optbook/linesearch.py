@@ -33,7 +33,7 @@ from typing import NamedTuple
 
 import numpy as np
 
-from optbook import landscapes
+from optbook import checks, landscapes
 
 
 class Backtracking(NamedTuple):
@@ -87,11 +87,6 @@ def _positive(name, value):
     return value
 
 
-def _count(name, value, minimum):
-    if isinstance(value, bool) or not isinstance(value, int | np.integer) or value < minimum:
-        raise ValueError(f"{name} must be an integer >= {minimum}, got {value!r}")
-    return int(value)
-
 
 def backtracking(objective, x, direction, *, lr0=1.0, shrink=0.5, c=1e-4,
                  max_evaluations=100) -> Backtracking:
@@ -108,7 +103,7 @@ def backtracking(objective, x, direction, *, lr0=1.0, shrink=0.5, c=1e-4,
     lr = _positive("lr0", lr0)
     shrink = _in_open_unit("shrink", shrink)
     c = _in_open_unit("c", c)
-    max_evaluations = _count("max_evaluations", max_evaluations, 1)
+    max_evaluations = checks.count("max_evaluations", max_evaluations, 1)
     slope = float(objective.grad(x) @ d)
     if not slope < 0:
         raise ValueError(f"direction must be a descent direction (grad . d < 0), got {slope}")
@@ -172,7 +167,7 @@ def steepest_descent(objective, x0, steps, *, rule="armijo", lr0=1.0, shrink=0.5
         raise ValueError(f"rule must be 'armijo' or 'exact', got {rule!r}")
     if rule == "exact":
         _quadratic(objective)
-    steps = _count("steps", steps, 1)
+    steps = checks.count("steps", steps, 1)
     tol = float(tol)
     if not tol >= 0:
         raise ValueError(f"tol must be >= 0, got {tol}")

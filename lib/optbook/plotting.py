@@ -86,8 +86,8 @@ def text_shade(colour, minimum: float = TEXT_CONTRAST) -> str:
     return shade
 
 
-#: The palette's colours for text on white: each palette colour darkened by :func:`text_shade`
-#: to WCAG AA's contrast (black and blue are dark enough as they are).
+#: The palette's colours for text on white, each darkened by :func:`text_shade` to WCAG AA's
+#: contrast (black and blue are dark enough as they are).
 TEXT_COLOR = {name: text_shade(colour) for name, colour in PALETTE.items()}
 
 #: Colour and line style of each optimizer (names as in :data:`optbook.optimizers.NAMES`), from

@@ -2,7 +2,8 @@ r"""Learning-rate schedules, gradient clipping and Polyak averaging.
 
 A :class:`Schedule` is an integer ``code`` plus a float64 ``params`` array, evaluated by the
 jitted :func:`schedule_lr` inside trajectory loops. Steps are counted from :math:`t = 1`, and
-every schedule except the cyclical one starts at the optimizer's rate: :math:`\eta_1 = \eta_0`.
+every schedule except the cyclical one and the warm-up starts at the optimizer's rate:
+:math:`\eta_1 = \eta_0`.
 
 ========================  ====================================================================
 schedule                  :math:`\eta_t`
@@ -14,13 +15,21 @@ inverse_time(k)           :math:`\eta_0 / (1 + k(t-1))`
 piecewise_linear(tau, a)  :math:`(1-s)\eta_0 + s\,a`, :math:`s = \min((t-1)/\tau, 1)`
 cyclical(lo, hi, h)       triangle between lo and hi, half-period h steps, starting at lo
 cosine(T, m)              :math:`m + \tfrac12(\eta_0-m)(1+\cos(\pi\min(t-1,T)/T))`
+polynomial(p, k)          :math:`\eta_0\,(1 + k(t-1))^{-p}` (:math:`k = 1`: :math:`\eta_0 t^{-p}`)
+warmup(W, then)           :math:`\eta_0 t/W` for :math:`t \le W`, then ``then`` at :math:`t - W`
 ========================  ====================================================================
 
 Sources: step, exponential and 1/t decay as in DD2424 lecture 5; piecewise-linear decay
 (Goodfellow, Bengio & Courville 2016, sec. 8.3.1); triangular cyclical rates (Smith 2017);
-cosine annealing without restarts (Loshchilov & Hutter 2017). The step schedule's power is
-binary exponentiation (multiplications only), so it is reproducible bit for bit; exponential
-and cosine call libm's ``exp`` and ``cos``.
+cosine annealing without restarts (Loshchilov & Hutter 2017); the polynomial decay
+:math:`\eta t^{-p}` of EE 628 lecture 5 (:math:`p = 1` or :math:`1/2`) and of Robbins & Monro
+(1951); linear warm-up (Goyal et al. 2017, *Accurate, large minibatch SGD*), here followed by
+any other schedule started afresh. The step schedule's power is binary exponentiation
+(multiplications only), so it is reproducible bit for bit; exponential and cosine call libm's
+``exp`` and ``cos``, the polynomial decay its ``pow``.
+
+A rate cut when the loss stops improving (reduce-on-plateau) depends on the run, not only on
+:math:`t`: it lives where a training loop drives it, :class:`optbook.plateau.ReduceOnPlateau`.
 """
 
 from __future__ import annotations
@@ -38,6 +47,8 @@ INVERSE_TIME = 3
 PIECEWISE_LINEAR = 4
 CYCLICAL = 5
 COSINE = 6
+POLYNOMIAL = 7
+WARMUP = 8
 
 
 @njit(cache=True, error_model="numpy", inline="always")
@@ -55,25 +66,35 @@ def _integer_power(base, n):
 @njit(cache=True, error_model="numpy", inline="always")
 def schedule_lr(code, params, lr0, t):
     """The learning rate of step ``t`` (from 1) for schedule ``code`` with base rate ``lr0``."""
+    o = 0  # where the parameters of the schedule evaluated below start in ``params``
+    if code == WARMUP:
+        warm = int(params[0])
+        if t <= warm:
+            return lr0 * t / warm
+        t = t - warm
+        code = int(params[1])
+        o = 2
     k = t - 1
     if code == STEP:
-        return lr0 * _integer_power(params[0], k // int(params[1]))
+        return lr0 * _integer_power(params[o], k // int(params[o + 1]))
     if code == EXPONENTIAL:
-        return lr0 * math.exp(-params[0] * k)
+        return lr0 * math.exp(-params[o] * k)
     if code == INVERSE_TIME:
-        return lr0 / (1.0 + params[0] * k)
+        return lr0 / (1.0 + params[o] * k)
     if code == PIECEWISE_LINEAR:
-        s = min(k / params[0], 1.0)
-        return (1.0 - s) * lr0 + s * params[1]
+        s = min(k / params[o], 1.0)
+        return (1.0 - s) * lr0 + s * params[o + 1]
     if code == CYCLICAL:
-        lo, hi, half = params[0], params[1], params[2]
+        lo, hi, half = params[o], params[o + 1], params[o + 2]
         position = k / half
         distance = abs(position - 2.0 * math.floor(position / 2.0) - 1.0)
         return lo + (hi - lo) * (1.0 - distance)
     if code == COSINE:
-        horizon = params[0]
+        horizon = params[o]
         s = min(k, horizon) / horizon
-        return params[1] + 0.5 * (lr0 - params[1]) * (1.0 + math.cos(math.pi * s))
+        return params[o + 1] + 0.5 * (lr0 - params[o + 1]) * (1.0 + math.cos(math.pi * s))
+    if code == POLYNOMIAL:
+        return lr0 * (1.0 + params[o + 1] * k) ** -params[o]
     return lr0
 
 
@@ -154,6 +175,26 @@ def cyclical(lo: float, hi: float, half_period: int) -> Schedule:
 def cosine(T: int, lr_min: float = 0.0) -> Schedule:
     """Cosine annealing from :math:`\\eta_0` to ``lr_min`` (>= 0) over ``T`` (>= 1) steps."""
     return _schedule("cosine", COSINE, _number("T", T, 1.0), _number("lr_min", lr_min, 0.0))
+
+
+
+def polynomial(p: float, k: float = 1.0) -> Schedule:
+    """:math:`\\eta_t = \\eta_0 (1 + k(t-1))^{-p}`, ``p`` >= 0, ``k`` >= 0; with ``k = 1`` the
+    decay :math:`\\eta_0 t^{-p}` of EE 628 lecture 5 (``p = 1``: :func:`inverse_time` with
+    ``k = 1``)."""
+    return _schedule("polynomial", POLYNOMIAL, _number("p", p, 0.0), _number("k", k, 0.0))
+
+
+def warmup(steps: int, then: Schedule | None = None) -> Schedule:
+    """Linear warm-up: :math:`\\eta_t = \\eta_0 t/W` for :math:`t \\le W` = ``steps`` (>= 1),
+    so the rate reaches :math:`\\eta_0` at step :math:`W`; from step :math:`W+1` on, ``then``
+    (constant if ``None``; any schedule but a warm-up) evaluated at :math:`t - W`, as if it
+    started there."""
+    then = constant() if then is None else then
+    if not isinstance(then, Schedule) or then.code == WARMUP:
+        raise ValueError(f"then must be None or a Schedule other than a warm-up, got {then!r}")
+    return _schedule("warmup", WARMUP, _number("steps", steps, 1.0, integer=True), then.code,
+                     *then.params)
 
 
 # --------------------------------------------------------------------------- clipping, averaging

@@ -6,7 +6,10 @@ writes the compiled kernels to its on-disk cache (``cache=True``), and a noteboo
 loads them instead of compiling. The explorers let a reader pick any landscape and any rule, so
 every (landscape, rule) pair's 2-D kernel is compiled in float64 (about 1.5 s each); float32
 kernels and the array kernel of other dimensions compile on first use. Locally the chapters
-fill the cache as a side effect; this module makes it explicit and measurable.
+fill the cache as a side effect; this module makes it explicit and measurable. It also computes
+the training runs the babysitter explorer shows at its slider stops
+(:func:`optbook.babysit.explorer_grid`), which are stored beside the kernels
+(:mod:`optbook.statecache`).
 """
 
 from __future__ import annotations
@@ -15,7 +18,7 @@ import time
 
 import numpy as np
 
-from . import landscapes, optimizers, run
+from . import babysit, landscapes, optimizers, run
 
 LANDSCAPES = (
     landscapes.conditioned_quadratic(10.0),
@@ -24,6 +27,7 @@ LANDSCAPES = (
     landscapes.saddle(),
     landscapes.plateau(),
     landscapes.plane([1.0, 0.5]),
+    landscapes.cliff(),
 )
 """One landscape per built-in landscape code."""
 
@@ -58,6 +62,7 @@ def warm_up() -> float:
         run.sweep(bowl, heavy_ball, np.array([1.0, 1.0]), 4, fast_path=fast_path, **grid)
     bowl.value_grid(*np.meshgrid([0.0, 1.0], [0.0, 1.0]))
     bowl.hessian(np.zeros(2))
+    babysit.explorer_grid()
     return time.perf_counter() - start
 
 

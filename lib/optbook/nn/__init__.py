@@ -47,6 +47,7 @@ from .layers import (
 )
 from .losses import MSE, CrossEntropy, Loss
 from .network import Sequential, Trace, mlp
+from .symmetry import permutation_average, unit_statistics
 from .threads import single_blas_thread
 from .train import History, train
 
@@ -80,6 +81,7 @@ __all__ = [
     "loss_along_segment",
     "mc_dropout_predict",
     "mlp",
+    "permutation_average",
     "permute_units",
     "relative_error",
     "single_blas_thread",
@@ -87,4 +89,5 @@ __all__ = [
     "top_hessian_eigenvalue",
     "topological_order",
     "train",
+    "unit_statistics",
 ]

@@ -19,29 +19,14 @@ import math
 
 import numpy as np
 
+from optbook import checks
+
 from . import init as initializers
 from . import kernels
 
 SATURATION = 0.02
 """An activation counts as saturated where its derivative is below this fraction of its peak."""
 
-def _count(name, value, minimum=1):
-    if isinstance(value, bool) or not isinstance(value, int | np.integer) or value < minimum:
-        raise ValueError(f"{name} must be an integer >= {minimum}, got {value!r}")
-    return int(value)
-
-
-def _real(name, value, low, high, low_open=False, high_open=False):
-    try:
-        value = float(value)
-    except (TypeError, ValueError):
-        raise ValueError(f"{name} must be a real number, got {value!r}") from None
-    too_low = value <= low if low_open else value < low
-    too_high = value >= high if high_open else value > high
-    if math.isnan(value) or too_low or too_high:
-        interval = f"{'(' if low_open else '['}{low:g}, {high:g}{')' if high_open else ']'}"
-        raise ValueError(f"{name} must be in {interval}, got {value!r}")
-    return value
 
 
 class Layer:
@@ -109,8 +94,8 @@ class Linear(Layer):
 
     def __init__(self, n_in: int, n_out: int, bias: bool = True, init="pytorch", bias_init=None):
         super().__init__()
-        self.n_in = _count("n_in", n_in)
-        self.n_out = _count("n_out", n_out)
+        self.n_in = checks.count("n_in", n_in)
+        self.n_out = checks.count("n_out", n_out)
         if not isinstance(bias, bool):
             raise ValueError(f"bias must be True or False, got {bias!r}")
         self.has_bias = bias
@@ -181,6 +166,7 @@ class Activation(Layer):
         self._z = None
         self._y = None
         self._bias = self._grad_bias = np.empty(0)
+        self._pattern = None
 
     def bind(self, dtype, params, grads):
         super().bind(dtype, params, grads)
@@ -198,7 +184,15 @@ class Activation(Layer):
         y = self._out
         if y.shape != x.shape:
             y = self._out = self._buffer("y", x.shape[0], x.shape[1])
-        kernels.activation_forward(self.code, self.slope, x, self._bias, y)
+        if self._pattern is None:
+            kernels.activation_forward(self.code, self.slope, x, self._bias, y)
+        else:
+            if self._pattern.shape != x.shape:
+                raise ValueError(f"the frozen pattern has shape {self._pattern.shape}, the "
+                                 f"batch {x.shape}: freeze on the batch you pass")
+            if self._bias.size:
+                x += self._bias
+            np.multiply(x, self._pattern, out=y)
         self._z = x
         self._y = y
         return y
@@ -207,9 +201,32 @@ class Activation(Layer):
         dx = self._dx
         if dx.shape != dy.shape:
             dx = self._dx = self._buffer("dx", dy.shape[0], dy.shape[1])
-        kernels.activation_backward(self.code, self.slope, self._z, self._y, dy, dx,
-                                    self._grad_bias)
+        if self._pattern is None:
+            kernels.activation_backward(self.code, self.slope, self._z, self._y, dy, dx,
+                                        self._grad_bias)
+        else:
+            np.multiply(dy, self._pattern, out=dx)
+            if self._grad_bias.size:
+                self._grad_bias[...] = dx.sum(axis=0)
         return dx if need_dx else None
+
+    def freeze_pattern(self) -> None:
+        r"""Hold the ReLU family's derivative pattern of the last forward pass fixed,
+        :math:`d_{ij} = 1` where :math:`z_{ij} > 0`, else the negative slope: later passes
+        compute :math:`y = d \odot z` and :math:`\partial L/\partial z = d \odot
+        \partial L/\partial y`, the layer's linearisation on the batch it last saw, until
+        :meth:`thaw_pattern`. Finite differences of the gradient then see no kink (a unit
+        crossing 0 between two nearby points would add a spurious :math:`O(1/h)` curvature):
+        :mod:`optbook.nn.sharpness` differentiates the gradient this way."""
+        if self.code not in (kernels.RELU, kernels.LEAKY_RELU):
+            raise ValueError(f"{self!r} is smooth: only the ReLU family has a pattern to freeze")
+        if self._z is None:
+            raise ValueError("freeze_pattern needs a forward pass first")
+        self._pattern = np.where(self._z > 0, 1.0, self.slope).astype(self.dtype)
+
+    def thaw_pattern(self) -> None:
+        """Return to the layer's own nonlinearity (see :meth:`freeze_pattern`)."""
+        self._pattern = None
 
     def statistics(self) -> dict:
         """Mean and standard deviation of the last output, and the fraction of dead units
@@ -248,7 +265,7 @@ class LeakyReLU(Activation):
 
     def __init__(self, negative_slope: float = 0.01):
         super().__init__()
-        self.slope = _real("negative_slope", negative_slope, 0.0, 1.0, high_open=True)
+        self.slope = checks.real("negative_slope", negative_slope, 0.0, 1.0, high_open=True)
 
     def __repr__(self):
         return f"LeakyReLU({self.slope!r})"
@@ -299,9 +316,9 @@ class Dropout(Layer):
             raise ValueError("Dropout needs exactly one of drop= (probability of dropping a "
                              "unit, PyTorch's p) or keep= (probability of keeping it)")
         if drop is not None:
-            self.drop = _real("drop probability", drop, 0.0, 1.0, high_open=True)
+            self.drop = checks.real("drop probability", drop, 0.0, 1.0, high_open=True)
         else:
-            self.drop = 1.0 - _real("keep probability", keep, 0.0, 1.0, low_open=True)
+            self.drop = 1.0 - checks.real("keep probability", keep, 0.0, 1.0, low_open=True)
         self.keep = 1.0 - self.drop if drop is not None else float(keep)
         if mode not in ("inverted", "vanilla"):
             raise ValueError(f"mode must be 'inverted' or 'vanilla', got {mode!r}")
@@ -382,9 +399,9 @@ class BatchNorm1d(Layer):
     def __init__(self, num_features: int, momentum: float = 0.1, eps: float = 1e-5,
                  affine: bool = True, constant_stats: bool = False):
         super().__init__()
-        self.num_features = _count("num_features", num_features)
-        self.momentum = _real("momentum", momentum, 0.0, 1.0)
-        self.eps = _real("eps", eps, 0.0, math.inf, low_open=True, high_open=True)
+        self.num_features = checks.count("num_features", num_features)
+        self.momentum = checks.real("momentum", momentum, 0.0, 1.0)
+        self.eps = checks.real("eps", eps, 0.0, math.inf, low_open=True, high_open=True)
         if not isinstance(affine, bool) or not isinstance(constant_stats, bool):
             raise ValueError("affine and constant_stats must be True or False")
         self.affine = affine

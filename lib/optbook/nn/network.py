@@ -345,6 +345,16 @@ ACTIVATIONS = {"relu": ReLU, "leaky_relu": LeakyReLU, "tanh": Tanh, "sigmoid": S
 """The activation layers by name (``Sequential`` accepts the names in place of layers)."""
 
 
+def check_training_data(net, data, loss):
+    """``(x, targets, loss)``: the pair ``data = (X, y)`` checked for ``net``, an optbook.nn
+    :class:`Sequential`, and ``loss`` by name or object (:meth:`Sequential.check_data`)."""
+    if not isinstance(net, Sequential):
+        raise ValueError(f"net must be an optbook.nn Sequential, got {type(net).__name__}")
+    if not (isinstance(data, tuple | list) and len(data) == 2):
+        raise ValueError("data must be a pair (X, y)")
+    return net.check_data(*data, loss)
+
+
 def activation(name: str) -> Activation:
     """A new activation layer by name: ``"relu"``, ``"leaky_relu"``, ``"tanh"``, ``"sigmoid"``."""
     if name not in ACTIVATIONS:

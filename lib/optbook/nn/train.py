@@ -25,11 +25,11 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from optbook import schedules
+from optbook import checks, schedules
 
 from . import kernels
 from .layers import Activation
-from .network import Sequential, _check_l2
+from .network import Sequential, _check_l2, check_training_data
 from .stepping import Stepper
 from .threads import one_blas_thread
 
@@ -155,14 +155,6 @@ class _Progress:
         self.bar.value = epoch
 
 
-def _count(name, value, low, high=None):
-    if isinstance(value, bool) or not isinstance(value, int | np.integer):
-        raise ValueError(f"{name} must be an integer, got {value!r}")
-    if value < low or (high is not None and value > high):
-        bounds = f"in [{low}, {high}]" if high is not None else f">= {low}"
-        raise ValueError(f"{name} must be {bounds}, got {value!r}")
-    return int(value)
-
 
 def _positive(name, value):
     try:
@@ -206,14 +198,10 @@ def train(net: Sequential, loss, optimizer, data, *, epochs: int, batch_size: in
     bar in a notebook for runs longer than two seconds (``False``: never; pass it in a cell
     whose output nbval checks).
     """
-    if not isinstance(net, Sequential):
-        raise ValueError(f"net must be an optbook.nn Sequential, got {type(net).__name__}")
-    if not (isinstance(data, tuple | list) and len(data) == 2):
-        raise ValueError("data must be a pair (X, y)")
-    x, targets, loss = net.check_data(*data, loss)
+    x, targets, loss = check_training_data(net, data, loss)
     n = x.shape[0]
-    epochs = _count("epochs", epochs, 1)
-    batch_size = _count("batch_size", batch_size, 1, n)
+    epochs = checks.count("epochs", epochs, 1)
+    batch_size = checks.count("batch_size", batch_size, 1, n)
     l2 = _check_l2(l2)
     bound = _positive("bound", bound)
     if record not in RECORD_MODES:

@@ -136,7 +136,10 @@ class Explorer:
     def _ipython_display_(self):
         from IPython.display import Javascript, display
 
-        display(self.widget)
+        from optbook.widgets import static
+
+        # the widget view, and the static book's view when the book is being built
+        display(static.bundle(self), raw=True)
         display(Javascript(controls.LABEL_SLIDERS))
 
     def _repr_mimebundle_(self, **kwargs):

@@ -1,0 +1,242 @@
+"""The static book's explorers: what a reader of the HTML book waits for, without a kernel.
+
+Builds the page's script (``js/`` bundled by esbuild into one classic script) and the one-page
+test book ``benchmarks/static_book`` (a notebook displaying a
+:class:`~optbook.widgets.QuadraticRateExplorer`, executed with ``OPTBOOK_STATIC_VIEWS`` set so
+that its display carries the static view, and the MyST-NB override that shows it), opens it
+from ``file://`` in headless Chromium with every non-local request aborted, and measures:
+
+* the median time from a slider event (``input``, moved by the keyboard) to the redrawn
+  figure, for both sliders, against the kernel explorer's ``update()`` for the same moves
+  (recompute, blitted Agg draw and PNG), measured in the same run: goal one frame, 16 ms;
+* the JavaScript and data the view adds to the page, gzip-compressed, scenery images (PNG data)
+  aside: goal 100 KB;
+* console errors, page errors and requests that leave the machine: goal none;
+* that the numbers the page prints are the library's at the page's slider values (every move);
+* how far the page's figure is from the kernel's PNG at the same values (pixels that differ);
+* the rate map's kappa event in JavaScript: MomentumRateMap's 256 x 256 heavy-ball sweep
+  (500 steps a cell, measured as ``run.sweep`` measures it) with the engine of ``js/sweep.js``
+  run in the page: goal 100 ms.
+
+Run alone with ``python -m benchmarks.bench_static`` (prints the table).
+"""
+
+from __future__ import annotations
+
+import gzip
+import json
+import os
+import re
+import shutil
+import statistics
+import subprocess
+import time
+from pathlib import Path
+
+import numpy as np
+
+from benchmarks.common import row
+
+REPO = Path(__file__).resolve().parents[1]
+BOOK = REPO / "benchmarks" / "static_book"
+BUNDLE = BOOK / "_static_js" / "optbook-explorers.js"
+OUT = REPO / "_build" / "static-book"
+PAGE = OUT / "_build" / "html" / "explorer.html"
+SWEEP_ENTRY = REPO / "benchmarks" / "static_sweep_entry.js"
+FRAME_GOAL = 0.016
+MAP_GOAL = 0.100
+PAGE_GOAL_KB = 100.0
+CHROMIUM_FLAGS = ["--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
+                  "--disable-background-networking", "--disable-component-update"]
+MOVES = 30
+
+
+def esbuild(entry: Path, outfile: Path):
+    outfile.parent.mkdir(parents=True, exist_ok=True)
+    subprocess.run(["npx", "--no-install", "esbuild", str(entry), "--bundle", "--format=iife",
+                    "--target=es2022", f"--outfile={outfile}", "--log-level=warning"],
+                   cwd=REPO, check=True)
+
+
+def build_book():
+    esbuild(REPO / "js" / "page.js", BUNDLE)
+    shutil.rmtree(OUT, ignore_errors=True)
+    subprocess.run([str(REPO / ".venv" / "bin" / "jupyter-book"), "build", str(BOOK),
+                    "--path-output", str(OUT), "-W", "-n", "--keep-going"],
+                   cwd=REPO, check=True, capture_output=True,
+                   env={**os.environ, "OPTBOOK_STATIC_VIEWS": "1"})
+
+
+def page_weight_kb() -> tuple[float, float]:
+    """(script and data gzip KB, scenery PNG data KB) the explorer adds to the page."""
+    html = PAGE.read_text()
+    data = re.search(r'<div class="optbook-static-explorer".*?</div>', html, re.S).group(0)
+    images = re.findall(r"data:image/png;base64,[A-Za-z0-9+/=]+", data)
+    stripped = re.sub(r"data:image/png;base64,[A-Za-z0-9+/=]+", "", data)
+    script = BUNDLE.read_bytes()
+    weight = len(gzip.compress(script, 9)) + len(gzip.compress(stripped.encode(), 9))
+    return weight / 1024, sum(len(i) for i in images) * 3 / 4 / 1024
+
+
+def kernel_event_times(moves):
+    """Median wall time of the kernel explorer's update() for the page's moves."""
+    from optbook import widgets
+
+    explorer = widgets.QuadraticRateExplorer()
+    explorer.update(**moves[-1])
+    times = []
+    for values in moves:
+        start = time.perf_counter()
+        explorer.update(**values)
+        times.append(time.perf_counter() - start)
+    return statistics.median(times)
+
+
+def kernel_png(kappa, lr) -> np.ndarray:
+    from matplotlib.image import imread
+
+    from optbook import widgets
+
+    explorer = widgets.QuadraticRateExplorer()  # layout frozen at the defaults, as the page
+    explorer.update(kappa=kappa, lr=lr)
+    path = OUT / "kernel.png"
+    path.write_bytes(explorer.png())
+    return imread(path)[:, :, :3]
+
+
+def move(page, key, presses, direction):
+    """Press an arrow key ``presses`` times on the slider ``key``; the page's redraw times (ms)
+    and the values it printed at each slider value."""
+    slider = page.locator(f"input[data-key='{key}']")
+    slider.focus()
+    samples = []
+    for _ in range(presses):
+        page.keyboard.press(direction)
+        samples.append(page.evaluate("""() => {
+            const e = document.querySelector('.optbook-static-explorer');
+            const v = k => Number(e.querySelector(`input[data-key='${k}']`).dataset.value);
+            return {ms: Number(e.dataset.redrawMs), kappa: v('kappa'), lr: v('lr'),
+                    measured: Number(e.dataset.measuredRate), theory: Number(e.dataset.theoryRate),
+                    diverged: e.dataset.divergedAt};
+        }"""))
+    return samples
+
+
+def check_against_library(samples) -> int:
+    """How many of the page's printed (theory, measured, diverged) triples differ from the
+    library's explorer at the page's own slider values."""
+    from optbook import widgets
+
+    explorer = widgets.QuadraticRateExplorer()
+    wrong = 0
+    for s in samples:
+        explorer.update(kappa=s["kappa"], lr=s["lr"])
+        measured = explorer.measured_rate
+        diverged = "null" if explorer.run.diverged_at is None else str(explorer.run.diverged_at)
+        same_measured = (s["measured"] == measured
+                         or (np.isnan(s["measured"]) and np.isnan(measured))
+                         or abs(s["measured"] / measured - 1) <= 1e-15)
+        wrong += not (s["theory"] == explorer.theory_rate and same_measured
+                      and s["diverged"] == diverged)
+    return wrong
+
+
+def figure_difference(page) -> tuple[float, float]:
+    """Share of the figure's pixels that differ from the kernel PNG by more than 1/4 of the
+    range in some channel, and the mean absolute difference (0..1), at the page's values
+    (after the moves, a diverging setting: the error axis shows another strip)."""
+    from matplotlib.image import imread
+
+    values = page.evaluate("""() => {
+        const e = document.querySelector('.optbook-static-explorer');
+        const v = k => Number(e.querySelector(`input[data-key='${k}']`).dataset.value);
+        return [v('kappa'), v('lr')];
+    }""")
+    shot = OUT / "page.png"
+    page.locator(".optbook-figure").screenshot(path=str(shot))
+    ours = imread(shot)[:, :, :3]
+    theirs = kernel_png(*values)
+    h, w = min(ours.shape[0], theirs.shape[0]), min(ours.shape[1], theirs.shape[1])
+    diff = np.abs(ours[:h, :w] - theirs[:h, :w])
+    return float((diff.max(axis=2) > 0.25).mean()), float(diff.mean())
+
+
+def sweep_times(page, kappas, repeats=2) -> dict:
+    """Median time (s) of MomentumRateMap's kappa event's sweep in the page's JavaScript."""
+    bundle = OUT / "static_sweep_bench.js"
+    esbuild(SWEEP_ENTRY, bundle)
+    page.add_script_tag(path=str(bundle))
+    times = page.evaluate("""([kappas, repeats]) => {
+        const times = [];
+        for (let r = 0; r < repeats; r++) {
+            for (const kappa of kappas) times.push(window.optbookSweepBench(kappa));
+        }
+        return times;
+    }""", [list(kappas), repeats])
+    return {"thread": statistics.median(times) / 1e3, "events": len(times)}
+
+
+def run():
+    load_before = os.getloadavg()[0]
+    build_book()
+    weight, scenery = page_weight_kb()
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as playwright:
+        browser = playwright.chromium.launch(executable_path=shutil.which("chromium"),
+                                             headless=True, args=CHROMIUM_FLAGS)
+        page = browser.new_page(viewport={"width": 1000, "height": 900}, device_scale_factor=1)
+        remote, console, errors = [], [], []
+
+        def route(r):
+            if r.request.url.startswith(("file://", "data:", "blob:")):
+                r.continue_()
+            else:
+                remote.append(r.request.url)
+                r.abort()
+
+        page.route("**/*", route)
+        page.on("console", lambda m: console.append(m.text) if m.type == "error" else None)
+        page.on("pageerror", lambda e: errors.append(str(e)))
+        page.goto(PAGE.as_uri(), wait_until="load")
+        page.wait_for_selector(".optbook-static-explorer canvas")
+        samples = []
+        for key in ("lr", "kappa"):
+            samples += move(page, key, MOVES, "ArrowRight")
+            samples += move(page, key, MOVES, "ArrowLeft")
+        wrong = check_against_library(samples)
+        page.locator("input[data-key='lr']").focus()
+        for _ in range(7):
+            page.keyboard.press("ArrowRight")
+        share, mean = figure_difference(page)
+        page_ms = statistics.median(s["ms"] for s in samples)
+        sweep = sweep_times(page, np.geomspace(10, 1000, 5))
+        browser.close()
+    kernel = kernel_event_times([{"lr": s["lr"], "kappa": s["kappa"]} for s in samples])
+    own_errors = [e for e in errors if "THEBE_JS_URL" not in e]
+    load_after = os.getloadavg()[0]
+    return [
+        row("static page: slider event to redrawn figure (median)", "<= 16 ms", page_ms,
+            page_ms / 1e3 / kernel, f"ms over {len(samples)} keyboard moves (ratio: / kernel "
+            f"update() {kernel * 1e3:.1f} ms)"),
+        row("static page: script and data added (gzip, images aside)", "<= 100 KB", weight,
+            weight / PAGE_GOAL_KB, f"KB (ratio: / goal; scenery PNGs {scenery:.0f} KB)"),
+        row("static page: printed rates differing from the library", "0", wrong, None,
+            f"of {len(samples)} slider settings"),
+        row("static page: console errors, requests leaving the machine", "0",
+            len(console) + len(remote), None,
+            f"page errors not ours: {len(errors) - len(own_errors)} (sphinx-thebe declares "
+            f"THEBE_JS_URL twice), ours: {len(own_errors)}"),
+        row("static page: figure pixels unlike the kernel PNG", "-", share * 100, None,
+            f"% (> 1/4 of range; mean abs difference {mean:.4f})"),
+        row("static page: rate-map kappa event, 256x256x500 sweep in JS", "<= 100 ms",
+            sweep["thread"] * 1e3, sweep["thread"] / MAP_GOAL,
+            f"ms on the page's thread, median of {sweep['events']} (ratio: / goal)"),
+        row("load average (1 min) before / after the static benchmark", "-", load_before, None,
+            f"runnable processes (after: {load_after:.2f}; cores: {os.cpu_count()})"),
+    ]
+
+
+if __name__ == "__main__":
+    for r in run():
+        print(json.dumps(r))

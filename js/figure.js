@@ -1,0 +1,161 @@
+// Drawing the moving parts of an explorer over its matplotlib scenery, in the book's style
+// (optbook.plotting): axes map data to CSS pixels with the transform the build wrote, lines,
+// markers and notes use matplotlib's sizes in points (at the book's 100 dots per inch).
+
+const POINT = 100 / 72; // CSS pixels per point at plotting.DPI
+
+/** matplotlib's dash patterns (lines.*_pattern, in units of the line width). */
+const DASHES = { "-": [], "--": [3.7, 1.6], ":": [1, 1.65], "-.": [6.4, 1.6, 1, 1.6] };
+
+export const FONT = "'DejaVu Sans', 'Bitstream Vera Sans', Verdana, sans-serif";
+
+/** Data-to-pixel transform of one axes: { box: [left, top, width, height], x, y }. */
+export class Axes {
+  constructor(geometry) {
+    this.box = geometry.box;
+    this.x = { ...geometry.x };
+    this.y = { ...geometry.y };
+  }
+
+  setYLimits(limits) {
+    this.y = { ...this.y, limits };
+  }
+
+  static fraction(axis, value) {
+    const [lo, hi] = axis.limits;
+    if (axis.scale === "log") {
+      return (Math.log10(value) - Math.log10(lo)) / (Math.log10(hi) - Math.log10(lo));
+    }
+    return (value - lo) / (hi - lo);
+  }
+
+  px(value) {
+    return this.box[0] + Axes.fraction(this.x, value) * this.box[2];
+  }
+
+  py(value) {
+    return this.box[1] + (1 - Axes.fraction(this.y, value)) * this.box[3];
+  }
+
+  clip(ctx) {
+    ctx.beginPath();
+    ctx.rect(...this.box);
+    ctx.clip();
+  }
+}
+
+function stroke(ctx, { color, width = 1.5, style = "-", alpha = 1 }) {
+  const lineWidth = width * POINT;
+  ctx.strokeStyle = color;
+  ctx.globalAlpha = alpha;
+  ctx.lineWidth = lineWidth;
+  ctx.setLineDash(DASHES[style].map((d) => d * lineWidth));
+  ctx.lineCap = style === "-" ? "square" : "butt";
+  ctx.lineJoin = "round";
+  ctx.stroke();
+  ctx.globalAlpha = 1;
+}
+
+/**
+ * A line through (xs[i], ys[i]) in `axes`, clipped to it; points whose coordinate is not
+ * finite (NaN, or not positive on a log axis) break the line, as in matplotlib.
+ */
+export function line(ctx, axes, xs, ys, style) {
+  ctx.save();
+  axes.clip(ctx);
+  ctx.beginPath();
+  let drawing = false;
+  for (let i = 0; i < xs.length; i++) {
+    const px = axes.px(xs[i]);
+    const py = axes.py(ys[i]);
+    if (!Number.isFinite(px) || !Number.isFinite(py)) {
+      drawing = false;
+      continue;
+    }
+    if (drawing) ctx.lineTo(px, py);
+    else ctx.moveTo(px, py);
+    drawing = true;
+  }
+  stroke(ctx, style);
+  ctx.restore();
+}
+
+/** A vertical line across the axes at data x (matplotlib's axvline). */
+export function verticalLine(ctx, axes, x, style) {
+  const px = axes.px(x);
+  if (!Number.isFinite(px)) return;
+  ctx.save();
+  axes.clip(ctx);
+  ctx.beginPath();
+  ctx.moveTo(px, axes.box[1]);
+  ctx.lineTo(px, axes.box[1] + axes.box[3]);
+  stroke(ctx, style);
+  ctx.restore();
+}
+
+/** A round marker ("o") of `size` points at data (x, y), filled, with an edge. */
+export function marker(ctx, axes, x, y, { size, color, edgeColor, edgeWidth = 1 }) {
+  const px = axes.px(x);
+  const py = axes.py(y);
+  if (!Number.isFinite(px) || !Number.isFinite(py)) return;
+  ctx.beginPath();
+  ctx.arc(px, py, (size * POINT) / 2, 0, 2 * Math.PI);
+  ctx.fillStyle = color;
+  ctx.fill();
+  ctx.lineWidth = edgeWidth * POINT;
+  ctx.strokeStyle = edgeColor;
+  ctx.stroke();
+}
+
+/** The axes' frame (matplotlib's spines, 0.8 pt), drawn over the curves as the kernel does. */
+export function frame(ctx, axes) {
+  ctx.lineWidth = 0.8 * POINT;
+  ctx.strokeStyle = "black";
+  ctx.setLineDash([]);
+  ctx.strokeRect(...axes.box);
+}
+
+/**
+ * Text made of runs [{ text, italic }] at (x, y) in CSS pixels, `fontSize` points, aligned
+ * "left" or "right" and at its "top" or "bottom". Greek symbols are italic runs, as mathtext
+ * sets them.
+ */
+export function runs(ctx, parts, x, y, { fontSize, align = "left", baseline = "top" }) {
+  const size = fontSize * POINT;
+  const width = parts.reduce((sum, part) => {
+    ctx.font = `${part.italic ? "italic " : ""}${size}px ${FONT}`;
+    return sum + ctx.measureText(part.text).width;
+  }, 0);
+  let left = align === "right" ? x - width : x;
+  ctx.textBaseline = baseline;
+  ctx.fillStyle = "black";
+  for (const part of parts) {
+    ctx.font = `${part.italic ? "italic " : ""}${size}px ${FONT}`;
+    ctx.fillText(part.text, left, y);
+    left += ctx.measureText(part.text).width;
+  }
+  return width;
+}
+
+/**
+ * A note in axes coordinates (plotting.note): lines of runs on a rounded white box (alpha
+ * 0.85, padding a quarter of the font size), its top-left corner at (fx, fy) of the axes.
+ */
+export function note(ctx, axes, fx, fy, lines, fontSize = 9) {
+  if (lines.length === 0) return;
+  const size = fontSize * POINT;
+  const lineHeight = 1.2 * size;
+  const widths = lines.map((parts) => parts.reduce((sum, part) => {
+    ctx.font = `${part.italic ? "italic " : ""}${size}px ${FONT}`;
+    return sum + ctx.measureText(part.text).width;
+  }, 0));
+  const pad = 0.25 * size;
+  const left = axes.box[0] + fx * axes.box[2];
+  const top = axes.box[1] + (1 - fy) * axes.box[3];
+  ctx.beginPath();
+  ctx.roundRect(left - pad, top - pad, Math.max(...widths) + 2 * pad,
+    lines.length * lineHeight - (lineHeight - size) + 2 * pad, pad);
+  ctx.fillStyle = "rgba(255, 255, 255, 0.85)";
+  ctx.fill();
+  lines.forEach((parts, i) => runs(ctx, parts, left, top + i * lineHeight, { fontSize }));
+}

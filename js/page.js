@@ -1,0 +1,97 @@
+// The page's entry point: every <div class="optbook-static-explorer"> written by
+// optbook.widgets.static becomes an explorer: a live one (controls, the matplotlib scenery, a
+// canvas for the moving parts) or a precomputed one (controls stepping through figures drawn
+// when the book was built).
+// Bundled into one classic script for the book, since browsers refuse ES modules from file://.
+
+import { buildControls } from "./controls.js";
+import { mountPrecomputed } from "./precomputed.js";
+import { QuadraticRateView } from "./quadratic-rate.js";
+
+const VIEWS = { "quadratic-rate": QuadraticRateView };
+
+function image(src, box, className) {
+  const img = document.createElement("img");
+  img.src = src;
+  img.alt = "";
+  img.className = className;
+  if (box) {
+    Object.assign(img.style, { position: "absolute", left: `${box[0]}px`, top: `${box[1]}px`,
+      width: `${box[2]}px`, height: `${box[3]}px` });
+  }
+  return img;
+}
+
+/**
+ * Wrap `figure` (drawn at its natural `width` x `height` CSS pixels, as matplotlib laid it out)
+ * so that it shrinks to the width of the column it sits in, as the book's images do: a CSS
+ * scale keeps every pixel coordinate the views draw at valid.
+ */
+function fitToColumn(figure, width, height) {
+  const holder = document.createElement("div");
+  holder.className = "optbook-figure-holder";
+  Object.assign(holder.style, { width: "100%", maxWidth: `${width}px`, overflow: "hidden" });
+  figure.style.transformOrigin = "0 0";
+  holder.append(figure);
+  const fit = () => {
+    const scale = Math.min(1, holder.clientWidth / width) || 1;
+    figure.style.transform = scale < 1 ? `scale(${scale})` : "";
+    holder.style.height = `${height * scale}px`;
+  };
+  new ResizeObserver(fit).observe(holder);
+  return { holder, fit };
+}
+
+/** Turn one container into a live explorer; returns its redraw function. */
+export function mount(container) {
+  const doc = JSON.parse(container.querySelector("script[type='application/json']").textContent);
+  if (doc.kind === "precomputed") return mountPrecomputed(container, doc);
+  const View = VIEWS[doc.kind];
+  if (View === undefined) throw new Error(`no static view for explorer kind ${doc.kind}`);
+  const [width, height] = doc.size;
+  const figure = document.createElement("div");
+  figure.className = "optbook-figure";
+  Object.assign(figure.style, { position: "relative", width: `${width}px`,
+    height: `${height}px` });
+  // The figure is one image to assistive technology, named by what it shows now.
+  figure.setAttribute("role", "img");
+  const scenery = image(doc.scenery, [0, 0, width, height], "optbook-scenery");
+  const strip = image(doc.strips.images[Object.keys(doc.strips.images)[0]], doc.strips.box,
+    "optbook-strip");
+  const canvas = document.createElement("canvas");
+  const ratio = window.devicePixelRatio || 1;
+  canvas.width = Math.round(width * ratio);
+  canvas.height = Math.round(height * ratio);
+  Object.assign(canvas.style, { position: "absolute", left: "0", top: "0",
+    width: `${width}px`, height: `${height}px` });
+  figure.append(scenery, strip, canvas);
+  const view = new View(doc, canvas, strip);
+  const redraw = (event) => {
+    const result = view.draw(controls.values);
+    container.dataset.measuredRate = String(result.measuredRate);
+    container.dataset.theoryRate = String(result.theoryRate);
+    container.dataset.divergedAt = String(result.run.divergedAt);
+    figure.setAttribute("aria-label", result.altText);
+    if (event) {
+      container.dataset.redrawMs = String(performance.now() - event.timeStamp);
+    }
+  };
+  const controls = buildControls(doc.controls, (key, value, event) => redraw(event));
+  const { holder, fit } = fitToColumn(figure, width, height);
+  container.append(controls.element, holder);
+  fit();
+  redraw(null);
+  return redraw;
+}
+
+function mountAll() {
+  for (const container of document.querySelectorAll(".optbook-static-explorer")) {
+    if (!container.dataset.mounted) {
+      container.dataset.mounted = "true";
+      mount(container);
+    }
+  }
+}
+
+if (document.readyState === "loading") document.addEventListener("DOMContentLoaded", mountAll);
+else mountAll();

@@ -1,0 +1,303 @@
+r"""Explorers alive in the static HTML book: the page's view of an explorer, written at build
+time.
+
+A notebook displays an explorer once. When the book is built (``make book`` and ``make test``
+execute the chapters with the environment variable :data:`ENV` set), the display bundle
+carries two views: the ipywidgets view (``application/vnd.jupyter.widget-view+json``), which a
+kernel front-end (JupyterLab, Binder, Colab) renders and drives with the library, and an HTML
+view (``text/html``), which the book's HTML build shows instead (MyST-NB's
+``nb_mime_priority_overrides: [["html", "text/html", 5]]`` in ``_config.yml`` ranks it above
+the widget view, 10). JupyterLab ranks its widget renderer above HTML, so there the widget is
+shown as before. Without :data:`ENV` (a reader's own kernel) only the widget view is made, so a
+reader never waits for a view they cannot see.
+
+The HTML view is a ``<div class="optbook-static-explorer">`` holding one JSON document, which
+the page's script (``js/``, bundled by the Makefile into ``_vendor/optbook-explorers.js``) turns
+into native controls (``<input type="range">`` or ``<select>``, each with its spoken label as
+``aria-label``) built from the explorer's :meth:`~optbook.widgets.engine.Explorer.control_specs`
+and a figure. There are two kinds of view:
+
+* **live** (:class:`~optbook.widgets.quadratic_rate.QuadraticRateExplorer`): matplotlib draws
+  the scenery at build time (the figure without its moving parts: axes, ticks, labels,
+  legend), the document gives each axes' box in CSS pixels and its data limits and scales
+  (the data-to-pixel transform), and the page computes with its port of the library (kept
+  identical by the test vectors of ``tests/js``) and draws the moving parts on a canvas over
+  the scenery. Where an axis' limits follow the state, the document holds one strip of that
+  axis' ticks and labels per limits a slider setting reaches.
+* **precomputed** (any other explorer whose controls each take finitely many settings, at most
+  :data:`MAX_STATES` combinations; the contract of issue 14): the explorer is moved through
+  every combination with ``update`` at build time, and the document holds the figure (PNG) and
+  the alternative text (:meth:`~optbook.widgets.engine.Explorer.alt_text`) of each; the page
+  swaps them as the reader moves the controls, and says beside the explorer that its states
+  were computed when the book was built.
+
+An explorer with neither (continuous controls and no live view yet) keeps the widget view only.
+"""
+
+from __future__ import annotations
+
+import base64
+import html
+import io
+import itertools
+import json
+import math
+import os
+
+import numpy as np
+from matplotlib.image import imsave
+
+from optbook import landscapes, plotting
+from optbook.widgets.engine import FIGURE
+
+#: Set (to anything but "" or "0") when the chapters are executed for the HTML book.
+ENV = "OPTBOOK_STATIC_VIEWS"
+
+HTML_MIME = "text/html"
+
+#: The MyST-NB setting that makes the HTML book show the static view (lower ranks first).
+MIME_PRIORITY_OVERRIDES = [["html", HTML_MIME, 5]]
+
+#: The most combinations of control settings a precomputed view holds.
+MAX_STATES = 48
+
+
+def enabled() -> bool:
+    """Whether displays carry the static view (:data:`ENV` set)."""
+    return os.environ.get(ENV, "") not in ("", "0")
+
+
+def bundle(explorer) -> dict:
+    """The explorer's display bundle: its widget view and, when :func:`enabled` and the
+    explorer has one, its static view."""
+    data = explorer.widget._repr_mimebundle_()
+    data = data[0] if isinstance(data, tuple) else data
+    if enabled():
+        document = view_document(explorer)
+        if document is not None:
+            data = {**data, HTML_MIME: view_html(document)}
+    return data
+
+
+def view_html(document: dict) -> str:
+    """The HTML view: a container that the page's script fills, holding the JSON document."""
+    data = json.dumps(document, separators=(",", ":")).replace("</", "<\\/")
+    kind = html.escape(document["kind"])
+    return (f'<div class="optbook-static-explorer" data-explorer="{kind}">'
+            f'<script type="application/json">{data}</script></div>')
+
+
+def view_document(explorer) -> dict | None:
+    """The static view's document of ``explorer`` (module docstring), ``None`` if it has none."""
+    from optbook.widgets.quadratic_rate import QuadraticRateExplorer
+
+    if type(explorer) is QuadraticRateExplorer:
+        return quadratic_rate_document(explorer)
+    if precomputable(explorer.control_specs()):
+        return precomputed_document(explorer)
+    return None
+
+
+# --------------------------------------------------------------------------- the figure
+
+
+def axes_geometry(ax) -> dict:
+    """The axes' box in CSS pixels from the figure's top-left corner, and its data limits and
+    scales: all the page needs to map data to pixels as matplotlib does."""
+    height = ax.figure.bbox.height
+    box = ax.bbox
+    return {
+        "box": [box.x0, height - box.y1, box.width, box.height],
+        "x": {"scale": ax.get_xscale(), "limits": [float(v) for v in ax.get_xlim()]},
+        "y": {"scale": ax.get_yscale(), "limits": [float(v) for v in ax.get_ylim()]},
+    }
+
+
+def png_data(png: bytes) -> str:
+    """PNG bytes as a data URL."""
+    return "data:image/png;base64," + base64.b64encode(png).decode("ascii")
+
+
+def _rgba_png(rgba) -> str:
+    buffer = io.BytesIO()
+    imsave(buffer, rgba, format="png")
+    return png_data(buffer.getvalue())
+
+
+def _scenery(fig) -> np.ndarray:
+    """The figure drawn without its animated artists (an explorer's moving parts), as RGBA."""
+    fig.canvas.draw()
+    return np.asarray(fig.canvas.buffer_rgba()).copy()
+
+
+# --------------------------------------------------------------------------- settings
+
+
+def _positions(spec: dict) -> tuple:
+    """``(lo, hi, step, count)`` of a slider in its own units (log10 units on a log control),
+    ``count`` the number of steps from ``lo`` that stay at or below ``hi``, plus one."""
+    lo, hi, step = spec["min"], spec["max"], spec["step"]
+    if spec["kind"] == "log":
+        lo, hi = math.log10(lo), math.log10(hi)
+    return lo, hi, step, math.floor((hi - lo) / step + 1e-9) + 1
+
+
+def settings(spec: dict) -> list:
+    """Every value a control takes in a static view: its options, or min, min + step, ...,
+    max (in log10 units on a log control; the last setting is max itself)."""
+    if spec["kind"] == "choice":
+        return list(spec["options"])
+    lo, hi, step, count = _positions(spec)
+    positions = [lo + k * step for k in range(count)]
+    if positions[-1] < hi - 1e-9 * max(step, abs(hi)):
+        raise ValueError(f"{spec['key']}: max {spec['max']!r} is not min plus a whole number "
+                         f"of steps {step!r}")
+    positions[-1] = hi
+    if spec["kind"] == "int":
+        return [int(round(p)) for p in positions]
+    values = [10.0**p for p in positions] if spec["kind"] == "log" else positions
+    values[0], values[-1] = spec["min"], spec["max"]
+    return [float(v) for v in values]
+
+
+def precomputable(specs) -> bool:
+    """Whether a precomputed view can hold every combination of these controls' settings."""
+    total = 1
+    for spec in specs:
+        total *= len(spec["options"]) if spec["kind"] == "choice" else _positions(spec)[3]
+        if total > MAX_STATES:
+            return False
+    return True
+
+
+def _setting_index(spec: dict, values: list, value) -> int:
+    """The index of the control's current value among its settings; ``ValueError`` if it is
+    not one of them."""
+    for k, setting in enumerate(values):
+        if setting == value or (spec["kind"] in ("log", "linear")
+                                and math.isclose(setting, value, rel_tol=1e-9, abs_tol=1e-12)):
+            return k
+    raise ValueError(f"{spec['key']}: the explorer's value {value!r} is not one of the "
+                     f"settings of its control {values!r}; start it on one")
+
+
+def precomputed_document(explorer) -> dict:
+    """Every combination of the explorer's control settings, its figure and alternative text
+    (row-major over the controls, the last control fastest); the explorer is left at the
+    values it had."""
+    specs = explorer.control_specs()
+    grids = [settings(spec) for spec in specs]
+    total = math.prod(len(grid) for grid in grids)
+    if total > MAX_STATES:
+        raise ValueError(f"a precomputed view holds at most {MAX_STATES} combinations of "
+                         f"settings; these controls have {total}")
+    start = explorer.values
+    current = [_setting_index(spec, grid, start[spec["key"]])
+               for spec, grid in zip(specs, grids, strict=True)]
+    images, alts = [], []
+    for combination in itertools.product(*grids):
+        explorer.update(**{spec["key"]: value
+                           for spec, value in zip(specs, combination, strict=True)})
+        images.append(png_data(explorer.png()))
+        alts.append(explorer.alt_text())
+    explorer.update(**start)
+    width, height = explorer.fig.canvas.get_width_height()
+    return {"kind": "precomputed", "controls": specs, "settings": grids, "start": current,
+            "size": [width, height], "images": images, "alt": alts}
+
+
+# --------------------------------------------------------------------------- live views
+
+
+def quadratic_rate_document(explorer) -> dict:
+    """The live view of a :class:`~optbook.widgets.quadratic_rate.QuadraticRateExplorer`.
+
+    The error axis' limits follow the run (whole decades); the view carries a strip of that
+    axis' ticks and labels for every pair of limits a setting of the two sliders reaches
+    (:func:`error_decades`).
+    """
+    specs = explorer.control_specs()
+    fig = explorer.fig
+    base = _scenery(fig)
+    by_key = {spec["key"]: spec for spec in specs}
+    kappas = settings(by_key["kappa"]) + [by_key["kappa"]["value"]]
+    lrs = settings(by_key["lr"]) + [by_key["lr"]["value"]]
+    decades = error_decades(np.array(kappas), np.array(lrs), explorer.steps)
+    return {
+        "kind": "quadratic-rate",
+        "controls": specs,
+        "size": [fig.bbox.width, fig.bbox.height],
+        "scenery": _rgba_png(base),
+        "axes": {"rate": axes_geometry(explorer.ax_rate), "error": axes_geometry(explorer.ax_err)},
+        "strips": _error_axis_strips(explorer, sorted(set(map(tuple, decades.tolist())))),
+        "steps": explorer.steps,
+        "lr_grid": {"start": explorer.LR_RANGE[0], "stop": explorer.LR_RANGE[1],
+                    "count": len(explorer._grid)},
+    }
+
+
+def error_decades(kappas, lrs, steps, bound=1e6) -> np.ndarray:
+    r"""The quadratic-rate explorer's error-axis limits, as decades ``(low, high)``, for every
+    pair of ``kappas`` and ``lrs`` (an array ``(len(kappas) * len(lrs), 2)``, ``lrs``
+    fastest).
+
+    Every run is stepped at once, in arrays, with the 2-D kernel's operations on
+    :func:`~optbook.landscapes.conditioned_quadratic` (gradient :math:`A(x - 0)`, then
+    :math:`x - \eta g`) and its stopping rule (a coordinate beyond ``bound``), so the errors
+    are the run's; the limits are :func:`optbook.plotting.decade_limits` of them with the
+    explorer's floor :math:`10^{-13}\,e_0`. 34,000 settings of 300 steps take a fraction of a
+    second, where one run each takes seconds.
+    """
+    kappa, lr = (a.ravel() for a in np.meshgrid(np.asarray(kappas, dtype=np.float64),
+                                                 np.asarray(lrs, dtype=np.float64),
+                                                 indexing="ij"))
+    start = landscapes.conditioned_quadratic(1.0).start  # the same for every kappa
+    x0 = np.full(kappa.size, start[0])
+    x1 = np.full(kappa.size, start[1])
+    first = np.sqrt(x0 * x0 + x1 * x1)
+    low, high = first.copy(), first.copy()
+    alive = np.ones(kappa.size, dtype=bool)
+    with np.errstate(over="ignore", invalid="ignore"):
+        for _ in range(steps):
+            g0 = 1.0 * x0 + 0.0 * x1
+            g1 = 0.0 * x0 + kappa * x1
+            x0 = x0 - lr * g0
+            x1 = x1 - lr * g1
+            alive &= (np.abs(x0) <= bound) & (np.abs(x1) <= bound)
+            error = np.sqrt(x0 * x0 + x1 * x1)
+            seen = alive & (error > 0.0)
+            low = np.where(seen, np.minimum(low, error), low)
+            high = np.where(seen, np.maximum(high, error), high)
+    low = np.maximum(low, first * 1e-13)
+    high = np.maximum(high, low)
+    return np.stack([np.floor(np.log10(low)), np.floor(np.log10(high)) + 1], axis=1).astype(int)
+
+
+def _error_axis_strips(explorer, decades) -> dict:
+    """PNG strips of the error axis' ticks and labels, one per pair of decades."""
+    ax = explorer.ax_err
+    fig = explorer.fig
+    height = fig.bbox.height
+    # The column left of the axes, from a tick label above its top down past the lowest tick
+    # label (half a label below the axes): everything in it but the y-axis is the same in every
+    # strip.
+    left = math.floor(explorer.ax_rate.bbox.x1 + 4)
+    right = math.ceil(ax.bbox.x0 + 2)
+    label = plotting.FONT["tick"] * fig.dpi / 72
+    top = max(0, math.floor(height - ax.bbox.y1 - label))
+    bottom = math.ceil(height - ax.bbox.y0 + 2 * label)
+    saved = ax.get_ylim()
+    # Only the error axes reach into the strip: the rest is hidden while the strips are drawn
+    # (Agg's text is slow, and the legend alone holds most of the figure's glyphs).
+    hidden = [artist for artist in [*fig.legends, explorer.ax_rate] if artist.get_visible()]
+    for artist in hidden:
+        artist.set_visible(False)
+    images = {}
+    for lo, hi in decades:
+        ax.set_ylim(10.0**lo, 10.0**hi)
+        images[f"{lo} {hi}"] = _rgba_png(_scenery(fig)[top:bottom, left:right])
+    for artist in hidden:
+        artist.set_visible(True)
+    ax.set_ylim(*saved)
+    explorer._draw(FIGURE)  # the whole figure again, as it was
+    return {"box": [left, top, right - left, bottom - top], "images": images}

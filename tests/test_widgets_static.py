@@ -1,0 +1,184 @@
+"""The static book's views of explorers, build-time half (optbook.widgets.static): settings of
+controls, the precomputed view of a small explorer of the tests' own, the live view of the
+quadratic-rate explorer and the display bundle. The pages themselves are checked in Chromium
+by tests/browser/test_static_explorers.py, their engine against the library by tests/js."""
+
+import json
+import re
+
+import numpy as np
+import pytest
+
+from optbook import landscapes, optimizers, plotting, run, widgets
+from optbook.widgets import controls, static
+from optbook.widgets.engine import ARTISTS, Explorer
+
+WIDGET_MIME = "application/vnd.jupyter.widget-view+json"
+
+
+class PowerExplorer(Explorer):
+    """x^n or x^n + 1 on [0, 1]: two controls, 4 x 2 = 8 states."""
+
+    def __init__(self, n=2, shift="none"):
+        super().__init__()
+        self._layout(
+            self._add_control(controls.spec("n", "power n", "n", "int", n, 1, 4, 1)),
+            self._add_control(controls.spec("shift", "shift", "", "choice", shift,
+                                             options=["none", "up"])),
+        )
+        self.fig, self.ax = plotting.subplots(height=2.0, width=3.0)
+        self.ax.set_xlim(0, 1)
+        self.ax.set_ylim(0, 2)
+        (self.line,) = self.ax.plot([], [])
+        self._dynamic = [self.line]
+        self._start()
+
+    def _redraw(self, changed):
+        x = np.linspace(0, 1, 50)
+        self.line.set_data(x, x ** self.values["n"] + (self.values["shift"] == "up"))
+        return ARTISTS
+
+    def alt_text(self):
+        return f"x to the power {self.values['n']}, shift {self.values['shift']}"
+
+
+@pytest.fixture(scope="module")
+def power():
+    return PowerExplorer(n=3, shift="up")
+
+
+def spec(kind, lo=None, hi=None, step=None, value=None, options=None):
+    return controls.spec("k", "a control", "k", kind, value, lo, hi, step, options)
+
+
+def test_settings_step_from_min_to_max_on_each_kind_of_control():
+    assert static.settings(spec("int", 1, 4, 1, 2)) == [1, 2, 3, 4]
+    assert static.settings(spec("linear", 0.0, 1.0, 0.25, 0.5)) == [0.0, 0.25, 0.5, 0.75, 1.0]
+    log = static.settings(spec("log", 1e-3, 1.0, 1.0, 0.01))
+    assert log == pytest.approx([1e-3, 1e-2, 1e-1, 1.0], rel=1e-15)
+    assert log[0] == 1e-3 and log[-1] == 1.0
+    assert static.settings(spec("choice", value="a", options=["a", "b"])) == ["a", "b"]
+
+
+def test_a_range_that_steps_past_max_is_refused_with_the_control_name():
+    with pytest.raises(ValueError, match="k: max 1.0 is not min plus a whole number"):
+        static.settings(spec("linear", 0.0, 1.0, 0.3, 0.3))
+
+
+def test_precomputable_counts_the_combinations():
+    assert static.precomputable([spec("int", 1, 6, 1, 1), spec("int", 1, 8, 1, 1)])  # 48
+    assert not static.precomputable([spec("int", 1, 7, 1, 1), spec("int", 1, 7, 1, 1)])  # 49
+    assert not static.precomputable([spec("log", 1e-4, 1.0, 0.02, 0.1)])
+    # a range widened to hold its start need not end on a step: still counted, not refused
+    assert not static.precomputable([spec("linear", 0.0, 9.95, 0.1, 0.5)])
+
+
+def test_the_precomputed_view_holds_every_state_in_order_and_leaves_the_explorer_as_it_was(
+        power):
+    before = power.png()
+    document = static.precomputed_document(power)
+    assert document["kind"] == "precomputed"
+    assert document["settings"] == [[1, 2, 3, 4], ["none", "up"]]
+    # the last control runs fastest: state 2 k + j is (n = k + 1, shift j)
+    assert document["alt"][5] == "x to the power 3, shift up"
+    assert document["alt"][0] == "x to the power 1, shift none"
+    assert document["start"] == [2, 1]
+    assert len(set(document["images"])) == 8  # every state its own figure
+    assert power.values == {"n": 3, "shift": "up"}
+    assert power.png() == before
+    power.update(n=1, shift="none")
+    assert document["images"][0] == static.png_data(power.png())
+    power.update(n=3, shift="up")
+
+
+class OneControl(Explorer):
+    """An explorer with one control, given by its specification, and an empty figure."""
+
+    def __init__(self, control):
+        super().__init__()
+        self._layout(self._add_control(control))
+        self.fig, self.ax = plotting.subplots(height=2.0, width=3.0)
+        (self.line,) = self.ax.plot([], [])
+        self._dynamic = [self.line]
+        self._start()
+
+    def _redraw(self, changed):
+        return ARTISTS
+
+    def alt_text(self):
+        return f"a blank figure at {self.values}"
+
+
+def test_too_many_states_or_a_start_between_settings_is_refused():
+    many = OneControl(controls.spec("n", "power n", "n", "int", 2, 1, 49, 1))
+    assert static.view_document(many) is None
+    with pytest.raises(ValueError, match="at most 48 combinations"):
+        static.precomputed_document(many)
+    between = OneControl(controls.spec("a", "amplitude a", "a", "linear", 0.3, 0.0, 1.0, 0.5))
+    with pytest.raises(ValueError, match="a: the explorer's value 0.3 is not one of"):
+        static.precomputed_document(between)
+
+
+def document_of(html):
+    data = re.search(r'<script type="application/json">(.*)</script>', html).group(1)
+    return json.loads(data)
+
+
+def test_the_bundle_carries_the_html_view_only_when_the_book_is_built(power, monkeypatch):
+    monkeypatch.delenv(static.ENV, raising=False)
+    assert static.HTML_MIME not in static.bundle(power)
+    monkeypatch.setenv(static.ENV, "1")
+    bundle = static.bundle(power)
+    assert WIDGET_MIME in bundle
+    assert document_of(bundle[static.HTML_MIME])["alt"][5] == power.alt_text()
+
+
+@pytest.fixture(scope="module")
+def rate_view():
+    explorer = widgets.QuadraticRateExplorer(kappa=10.0, lr=0.05)
+    return explorer, static.view_document(explorer)
+
+
+def test_the_live_view_is_built_from_the_control_specs(rate_view):
+    explorer, document = rate_view
+    assert document["kind"] == "quadratic-rate"
+    assert document["controls"] == explorer.control_specs()
+    assert [c["value"] for c in document["controls"]] == [10.0, 0.05]
+
+
+def test_the_transform_maps_the_axes_limits_to_their_box(rate_view):
+    explorer, document = rate_view
+    left, top, width, height = document["axes"]["rate"]["box"]
+    # matplotlib's own transform of the lower-left and upper-right data corners
+    (x0, y0), (x1, y1) = explorer.ax_rate.transData.transform([(1e-4, 0.0), (10**0.5, 1.6)])
+    fig_height = explorer.fig.bbox.height
+    assert (left, top + height) == pytest.approx((x0, fig_height - y0), abs=1e-9)
+    assert (left + width, top) == pytest.approx((x1, fig_height - y1), abs=1e-9)
+
+
+def test_the_error_decades_of_every_setting_are_those_of_the_library_runs():
+    rng = np.random.default_rng(14)
+    kappas = 10.0 ** rng.uniform(0, 3, 12)
+    lrs = np.concatenate([10.0 ** rng.uniform(-4, 0.5, 10), 2.0 / kappas[:4] * 1.001])
+    decades = static.error_decades(kappas, lrs, 300)
+    expected = []
+    for kappa in kappas:
+        land = landscapes.conditioned_quadratic(kappa)
+        for lr in lrs:
+            traj = run.trajectory(land, optimizers.gd(lr), land.start, 300)
+            errors = np.linalg.norm(traj.positions - land.minimizers[0], axis=1)
+            lo, hi = plotting.decade_limits(errors, floor=errors[0] * 1e-13)
+            expected.append((round(np.log10(lo)), round(np.log10(hi))))
+    assert [tuple(d) for d in decades.tolist()] == expected
+    assert len(set(expected)) > 5  # converging, slow and diverging runs among them
+
+
+def test_every_reachable_error_axis_has_its_strip(rate_view):
+    explorer, document = rate_view
+    images = document["strips"]["images"]
+    # a converging run falls 13 decades below the start's 4.03 (decade 0); a diverging one
+    # reaches the bound 1e6
+    assert "-13 1" in images
+    assert any(key.endswith(" 7") for key in images)
+    low, high = (round(np.log10(v)) for v in explorer.ax_err.get_ylim())
+    assert f"{low} {high}" in images
