@@ -31,15 +31,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-
-def _positive(name, value):
-    try:
-        value = float(value)
-    except (TypeError, ValueError):
-        raise ValueError(f"{name} must be a real number > 0, got {value!r}") from None
-    if not (math.isfinite(value) and value > 0.0):
-        raise ValueError(f"{name} must be a finite number > 0, got {value!r}")
-    return value
+from optbook import checks
 
 
 def _finite(name, value):
@@ -118,12 +110,12 @@ def constant(value: float) -> Initializer:
 
 def normal(std: float) -> Initializer:
     r""":math:`\mathcal N(0, \mathrm{std}^2)`, ``std`` > 0."""
-    return Initializer("normal", _positive("std", std))
+    return Initializer("normal", checks.positive("std", std))
 
 
 def uniform(bound: float) -> Initializer:
     """:math:`U(-a, a)` with ``bound`` :math:`a` > 0."""
-    return Initializer("uniform", _positive("bound", bound))
+    return Initializer("uniform", checks.positive("bound", bound))
 
 
 def lecun_normal() -> Initializer:
@@ -138,12 +130,12 @@ def lecun_uniform() -> Initializer:
 
 def xavier_normal(gain: float = 1.0) -> Initializer:
     r"""Glorot & Bengio (2010): :math:`\mathcal N(0, g^2\,2/(n_\text{in}+n_\text{out}))`."""
-    return Initializer("xavier_normal", _positive("gain", gain))
+    return Initializer("xavier_normal", checks.positive("gain", gain))
 
 
 def xavier_uniform(gain: float = 1.0) -> Initializer:
     r"""Glorot & Bengio (2010): :math:`U(\pm g\sqrt{6/(n_\text{in}+n_\text{out})})`."""
-    return Initializer("xavier_uniform", _positive("gain", gain))
+    return Initializer("xavier_uniform", checks.positive("gain", gain))
 
 
 def _slope(negative_slope):

@@ -13,6 +13,8 @@ from typing import NamedTuple
 
 import numpy as np
 
+from optbook import checks
+
 from .layers import Activation, BatchNorm1d, Dropout, Linear
 from .network import Sequential, _check_l2
 from .threads import one_blas_thread
@@ -129,15 +131,6 @@ def permute_units(net: Sequential, layer, permutation) -> np.ndarray:
     return theta
 
 
-def _check_h(h):
-    try:
-        h = float(h)
-    except (TypeError, ValueError):
-        raise ValueError(f"h must be a real number > 0, got {h!r}") from None
-    if not (math.isfinite(h) and h > 0.0):
-        raise ValueError(f"h must be a finite number > 0, got {h!r}")
-    return h
-
 
 def _hvp(net, loss, x, targets, v, l2, training, h, seed):
     """:func:`hessian_vector_product` on checked arguments."""
@@ -172,7 +165,7 @@ def hessian_vector_product(net: Sequential, loss, x, targets, v, *, l2: float = 
     _check_net(net)
     x, targets, loss = net.check_data(x, targets, loss)
     return _hvp(net, loss, x, targets, _check_vector("v", net, v), _check_l2(l2), training,
-                _check_h(h), seed)
+                checks.positive("h", h), seed)
 
 
 @one_blas_thread
@@ -184,7 +177,7 @@ def hessian(net: Sequential, loss, x, targets, *, l2: float = 0.0, training: boo
     critical point)."""
     _check_net(net)
     x, targets, loss = net.check_data(x, targets, loss)
-    l2, h = _check_l2(l2), _check_h(h)
+    l2, h = _check_l2(l2), checks.positive("h", h)
     basis = np.eye(net.size)
     full = np.column_stack([_hvp(net, loss, x, targets, basis[i], l2, training, h, 0)
                             for i in range(net.size)])
