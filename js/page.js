@@ -56,21 +56,25 @@ export function mount(container) {
   // The figure is one image to assistive technology, named by what it shows now.
   figure.setAttribute("role", "img");
   const scenery = image(doc.scenery, [0, 0, width, height], "optbook-scenery");
-  const strip = image(doc.strips.images[Object.keys(doc.strips.images)[0]], doc.strips.box,
-    "optbook-strip");
   const canvas = document.createElement("canvas");
   const ratio = window.devicePixelRatio || 1;
   canvas.width = Math.round(width * ratio);
   canvas.height = Math.round(height * ratio);
   Object.assign(canvas.style, { position: "absolute", left: "0", top: "0",
     width: `${width}px`, height: `${height}px` });
-  figure.append(scenery, strip, canvas);
-  const view = new View(doc, canvas, strip);
+  figure.append(scenery, canvas);
+  // A view may put images of its own (tick strips) between the scenery and the canvas.
+  const view = new View(doc, canvas, (src, box) => {
+    const img = image(src, box, "optbook-strip");
+    figure.insertBefore(img, canvas);
+    return img;
+  });
   const redraw = (event) => {
     const result = view.draw(controls.values);
-    container.dataset.measuredRate = String(result.measuredRate);
-    container.dataset.theoryRate = String(result.theoryRate);
-    container.dataset.divergedAt = String(result.run.divergedAt);
+    // What the view printed, for the page's tests: the library's numbers at these values.
+    for (const [key, value] of Object.entries(result.printed)) {
+      container.dataset[key] = String(value);
+    }
     figure.setAttribute("aria-label", result.altText);
     if (event) {
       container.dataset.redrawMs = String(performance.now() - event.timeStamp);

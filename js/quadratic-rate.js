@@ -66,10 +66,15 @@ export function altText(kappa, lr, { land, run, measuredRate, theoryRate }) {
 }
 
 export class QuadraticRateView {
-  constructor(document_, canvas, strip) {
+  /**
+   * `addImage(src, box)` puts an image under the canvas at `box` (CSS pixels) and returns it:
+   * here the error axis' tick strip, swapped as the axis' limits change.
+   */
+  constructor(document_, canvas, addImage) {
     this.doc = document_;
     this.canvas = canvas;
-    this.strip = strip;
+    const strips = document_.strips;
+    this.strip = addImage(Object.values(strips.images)[0], strips.box);
     this.rate = new Axes(document_.axes.rate);
     this.error = new Axes(document_.axes.error);
     const { start, stop, count } = document_.lr_grid;
@@ -80,7 +85,10 @@ export class QuadraticRateView {
     this.stepAxis = Array.from({ length: this.steps + 1 }, (_, t) => t);
   }
 
-  /** Recompute at (kappa, lr) and draw; returns what was printed. */
+  /**
+   * Recompute at (kappa, lr) and draw; returns the alternative text and what was printed
+   * (`printed`: measured and theoretical rates, the step of divergence or null).
+   */
   draw({ kappa, lr }) {
     const result = compute(kappa, lr, this.steps);
     const ctx = this.canvas.getContext("2d");
@@ -90,6 +98,8 @@ export class QuadraticRateView {
     this.drawRates(ctx, kappa, lr, result);
     this.drawErrors(ctx, result);
     result.altText = altText(kappa, lr, result);
+    result.printed = { measuredRate: result.measuredRate, theoryRate: result.theoryRate,
+      divergedAt: result.run.divergedAt };
     return result;
   }
 
