@@ -66,12 +66,14 @@ function choice(spec, onChange) {
 
 /**
  * A row of controls for `specs`; `onChange(key, value, event)` is called on every move.
- * Returns { element, values } where `values` holds the current value of each key.
+ * Returns { element, values, reset } where `values` holds the current value of each key and
+ * `reset()` returns every control to its start value (without calling `onChange`).
  */
 export function buildControls(specs, onChange) {
   const element = document.createElement("div");
   element.className = "optbook-controls";
   const values = {};
+  const resets = [];
   for (const spec of specs) {
     values[spec.key] = spec.value;
     const label = document.createElement("label");
@@ -93,6 +95,14 @@ export function buildControls(specs, onChange) {
     const widget = spec.kind === "choice" ? choice(spec, update) : rangeSlider(spec, update);
     label.append(name, widget, readout);
     element.append(label);
+    resets.push(() => {
+      values[spec.key] = spec.value;
+      readout.textContent = general(spec.value, 3);
+      widget.dataset.value = String(spec.value);
+      if (spec.kind === "choice") widget.selectedIndex = spec.options.indexOf(spec.value);
+      else widget.value = String(SCALES[spec.kind].position(spec, spec.value));
+    });
   }
-  return { element, values };
+  const reset = () => resets.forEach((back) => back());
+  return { element, values, reset };
 }

@@ -120,7 +120,8 @@ export function frame(ctx, axes) {
  * "left" or "right" and at its "top" or "bottom". Greek symbols are italic runs, as mathtext
  * sets them.
  */
-export function runs(ctx, parts, x, y, { fontSize, align = "left", baseline = "top" }) {
+export function runs(ctx, parts, x, y,
+  { fontSize, align = "left", baseline = "top", color = "black" }) {
   const size = fontSize * POINT;
   const width = parts.reduce((sum, part) => {
     ctx.font = `${part.italic ? "italic " : ""}${size}px ${FONT}`;
@@ -128,7 +129,7 @@ export function runs(ctx, parts, x, y, { fontSize, align = "left", baseline = "t
   }, 0);
   let left = align === "right" ? x - width : x;
   ctx.textBaseline = baseline;
-  ctx.fillStyle = "black";
+  ctx.fillStyle = color;
   for (const part of parts) {
     ctx.font = `${part.italic ? "italic " : ""}${size}px ${FONT}`;
     ctx.fillText(part.text, left, y);
@@ -139,9 +140,10 @@ export function runs(ctx, parts, x, y, { fontSize, align = "left", baseline = "t
 
 /**
  * A note in axes coordinates (plotting.note): lines of runs on a rounded white box (alpha
- * 0.85, padding a quarter of the font size), its top-left corner at (fx, fy) of the axes.
+ * 0.85, padding a quarter of the font size), its top-left corner at (fx, fy) of the axes, the
+ * text in `color`.
  */
-export function note(ctx, axes, fx, fy, lines, fontSize = 9) {
+export function note(ctx, axes, fx, fy, lines, fontSize = 9, color = "black") {
   if (lines.length === 0) return;
   const size = fontSize * POINT;
   const lineHeight = 1.2 * size;
@@ -157,5 +159,6 @@ export function note(ctx, axes, fx, fy, lines, fontSize = 9) {
     lines.length * lineHeight - (lineHeight - size) + 2 * pad, pad);
   ctx.fillStyle = "rgba(255, 255, 255, 0.85)";
   ctx.fill();
-  lines.forEach((parts, i) => runs(ctx, parts, left, top + i * lineHeight, { fontSize }));
+  lines.forEach((parts, i) => runs(ctx, parts, left, top + i * lineHeight,
+    { fontSize, color }));
 }

@@ -7,8 +7,9 @@
 import { buildControls } from "./controls.js";
 import { mountPrecomputed } from "./precomputed.js";
 import { QuadraticRateView } from "./quadratic-rate.js";
+import { TrajectoryView } from "./trajectory-explorer.js";
 
-const VIEWS = { "quadratic-rate": QuadraticRateView };
+const VIEWS = { "quadratic-rate": QuadraticRateView, "trajectory": TrajectoryView };
 
 function image(src, box, className) {
   const img = document.createElement("img");
@@ -81,6 +82,17 @@ export function mount(container) {
     }
   };
   const controls = buildControls(doc.controls, (key, value, event) => redraw(event));
+  if (doc.reset) {
+    // A reset button (its text from the document) returns every control to its start value.
+    const button = document.createElement("button");
+    button.type = "button";
+    button.textContent = doc.reset;
+    button.addEventListener("click", (event) => {
+      controls.reset();
+      redraw(event);
+    });
+    controls.element.append(button);
+  }
   const { holder, fit } = fitToColumn(figure, width, height);
   container.append(controls.element, holder);
   fit();

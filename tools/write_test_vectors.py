@@ -33,6 +33,7 @@ from pathlib import Path
 import numpy as np
 
 from optbook import kernels2d, landscapes, optimizers, run, theory, warmup
+from tick_vectors import tick_vectors
 
 OUT = Path("_build/js-vectors/vectors.json")
 STEPS = 500
@@ -378,6 +379,7 @@ def write(path: Path = OUT) -> dict:
         "exp": exp_samples(rng),
         "conditioned_quadratic": conditioned_constructors(),
         "formats": formats(rng),
+        "ticks": tick_vectors(),
     }
     path.parent.mkdir(parents=True, exist_ok=True)
     path.write_text(json.dumps(vectors))

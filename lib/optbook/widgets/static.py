@@ -44,8 +44,12 @@ import json
 import math
 import os
 
+import matplotlib
 import numpy as np
+from matplotlib.backends.backend_agg import FigureCanvasAgg
+from matplotlib.figure import Figure
 from matplotlib.image import imsave
+from matplotlib.transforms import IdentityTransform
 
 from optbook import landscapes, plotting
 from optbook.widgets.engine import FIGURE
@@ -90,9 +94,12 @@ def view_html(document: dict) -> str:
 def view_document(explorer) -> dict | None:
     """The static view's document of ``explorer`` (module docstring), ``None`` if it has none."""
     from optbook.widgets.quadratic_rate import QuadraticRateExplorer
+    from optbook.widgets.trajectory import TrajectoryExplorer
 
     if type(explorer) is QuadraticRateExplorer:
         return quadratic_rate_document(explorer)
+    if type(explorer) is TrajectoryExplorer:
+        return trajectory_document(explorer)
     if precomputable(explorer.control_specs()):
         return precomputed_document(explorer)
     return None
@@ -301,3 +308,117 @@ def _error_axis_strips(explorer, decades) -> dict:
     ax.set_ylim(*saved)
     explorer._draw(FIGURE)  # the whole figure again, as it was
     return {"box": [left, top, right - left, bottom - top], "images": images}
+
+
+def trajectory_document(explorer) -> dict | None:
+    """The live view of a :class:`~optbook.widgets.trajectory.TrajectoryExplorer`, or ``None``
+    on a landscape unbounded below (its linear loss axis has no port in the page yet).
+
+    The scenery is the figure without its moving parts and without the loss axis' ticks, tick
+    labels and y label: every slider moves that axis' limits (steps to ``[0, steps]``, the runs
+    to whole decades), so the page chooses the ticks as matplotlib does (``js/ticks.js``) and
+    draws them, and places the y label (an image of it) beside the widest tick label, as
+    matplotlib does. The document gives each run's rule, colour and marker, the landscape's
+    library parameters and minimisers, and the tick sizes.
+    """
+    from optbook.widgets.trajectory import MARKERS
+
+    ax = explorer.ax_loss
+    if ax.get_yscale() != "log":
+        return None
+    land = explorer.landscape
+    fig = explorer.fig
+    dpi = fig.dpi
+    rc = matplotlib.rcParams
+    # the numbers of bins and ticks matplotlib's 'auto' locators ask for on these axes
+    ticks = {
+        "x_bins": int(np.clip(ax.xaxis.get_tick_space(), 1, 9)),
+        "y_ticks": int(np.clip(ax.yaxis.get_tick_space(), 2, 9)),
+        "major": [rc["xtick.major.size"], rc["xtick.major.width"]],
+        "minor": [rc["ytick.minor.size"], rc["ytick.minor.width"]],
+        "pad": rc["xtick.major.pad"],
+        "font_size": ax.yaxis.get_major_ticks()[0].label1.get_fontsize(),
+    }
+    ylabel = _label_image(ax.yaxis.label)
+    ylabel["pad"] = ax.yaxis.labelpad * dpi / 72
+    scenery = _without_loss_axis_ticks(explorer)
+    runs = []
+    for opt, label, colour, marker, line in zip(
+            explorer.optimizers, explorer.labels, explorer.colours, MARKERS,
+            explorer.theory_lines, strict=True):
+        runs.append({
+            "name": opt.name, "form": opt.form, "label": label, "colour": colour,
+            "marker": marker, "style": plotting.optimizer_style(opt.name)[1],
+            "text_colour": plotting.text_shade(colour),
+            "params": {k: v for k, v in opt.params.items() if k != "form"},
+            "hypers": [h.name for h in explorer._hypers(opt)],
+            "settings": [[h.name, h.label] for h in explorer._hypers(opt) if not h.boolean],
+            "theory_style": line.get_linestyle(),
+        })
+    stars = [{"x": float(line.get_xdata()[0]), "y": float(line.get_ydata()[0]),
+              "size": line.get_markersize(), "edge_width": line.get_markeredgewidth()}
+             for line in explorer.ax_path.lines if line.get_marker() == "*"]
+    return {
+        "kind": "trajectory",
+        "controls": explorer.control_specs(),
+        "reset": "reset to the values given",
+        "size": [fig.bbox.width, fig.bbox.height],
+        "scenery": _rgba_png(scenery),
+        "axes": {"path": axes_geometry(explorer.ax_path), "loss": axes_geometry(ax)},
+        "ticks": ticks,
+        "ylabel": ylabel,
+        "landscape": {
+            "name": land.name, "code": int(land.code), "params": [float(p) for p in land.params],
+            "min_value": float(land.min_value),
+            "eigenvalues": ([float(v) for v in land.eigenvalues]
+                            if land.code == landscapes.QUADRATIC else None),
+        },
+        "stars": stars,
+        "runs": runs,
+    }
+
+
+def _label_image(label) -> dict:
+    """An axis label as the figure draws it, alone on a transparent image: its data URL, its
+    box in CSS pixels from the figure's top-left corner, and the position of its ink's right
+    edge and middle (where the page anchors it)."""
+    fig = label.figure
+    x, y = label.get_transform().transform(label.get_position())
+    alone = Figure(figsize=fig.get_size_inches(), dpi=fig.dpi)
+    FigureCanvasAgg(alone)
+    alone.patch.set_alpha(0.0)
+    text = alone.text(x, y, label.get_text(), transform=IdentityTransform(),
+                      fontproperties=label.get_fontproperties(), rotation=label.get_rotation(),
+                      rotation_mode=label.get_rotation_mode(), ha=label.get_ha(),
+                      va=label.get_va(), color=label.get_color())
+    rgba = _scenery(alone)
+    box = text.get_window_extent()
+    height = alone.bbox.height
+    left, right = math.floor(box.x0), math.ceil(box.x1)
+    top, bottom = math.floor(height - box.y1), math.ceil(height - box.y0)
+    return {"image": _rgba_png(rgba[top:bottom, left:right]),
+            "box": [left, top, right - left, bottom - top], "right": float(box.x1),
+            "middle": float(height - (box.y0 + box.y1) / 2)}
+
+
+def _without_loss_axis_ticks(explorer) -> np.ndarray:
+    """The trajectory explorer's scenery (RGBA) without the loss axis' tick marks, tick labels
+    and y label, which the page draws; the x label stays where the tick labels put it (they
+    are made transparent, not removed, so the layout is the one the kernel draws)."""
+    ax = explorer.ax_loss
+    fig = explorer.fig
+    marks = [(tick, tick.tick1line.get_markeredgecolor(), tick.label1.get_color())
+             for axis in (ax.xaxis, ax.yaxis)
+             for tick in [*axis.get_major_ticks(), *axis.get_minor_ticks()]]
+    for tick, _, _ in marks:
+        tick.tick1line.set_markeredgecolor("none")
+        tick.label1.set_color("none")
+    ax.yaxis.label.set_visible(False)
+    try:
+        return _scenery(fig)
+    finally:
+        for tick, mark, text in marks:
+            tick.tick1line.set_markeredgecolor(mark)
+            tick.label1.set_color(text)
+        ax.yaxis.label.set_visible(True)
+        explorer._draw(FIGURE)  # the whole figure again, as it was
