@@ -100,8 +100,8 @@ export function maxNLocator(vmin, vmax, nbins) {
     const last = edge.ge(high - bestVmin);
     ticks = [];
     for (let n = first; n <= last; n += 1.0) ticks.push(n * step + bestVmin);
-    const shown = ticks.filter((t) => t <= high && t >= low).length;
-    if (shown >= MIN_N_TICKS) break;
+    const inside = ticks.filter((t) => t <= high && t >= low).length;
+    if (inside >= MIN_N_TICKS) break;
   }
   return ticks.map((t) => t + offset);
 }

@@ -219,7 +219,7 @@ export class TrajectoryView {
     const ax = this.loss;
     const { ticks } = this.doc;
     const size = ticks.font_size * POINT;
-    const [left, top, width, height] = ax.box;
+    const [left, top, , height] = ax.box;
     const bottom = top + height;
     const gap = (ticks.major[0] + ticks.pad) * POINT;
     const mark = (x0, y0, x1, y1, [length, lineWidth]) => {

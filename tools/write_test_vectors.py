@@ -31,9 +31,9 @@ import sys
 from pathlib import Path
 
 import numpy as np
+from tick_vectors import tick_vectors
 
 from optbook import kernels2d, landscapes, optimizers, run, theory, warmup
-from tick_vectors import tick_vectors
 
 OUT = Path("_build/js-vectors/vectors.json")
 STEPS = 500

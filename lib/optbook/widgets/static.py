@@ -344,7 +344,7 @@ def trajectory_document(explorer) -> dict | None:
     scenery = _without_loss_axis_ticks(explorer)
     runs = []
     for opt, label, colour, marker, line in zip(
-            explorer.optimizers, explorer.labels, explorer.colours, MARKERS,
+            explorer.optimizers, explorer.labels, explorer.colours, MARKERS[:len(explorer.labels)],
             explorer.theory_lines, strict=True):
         runs.append({
             "name": opt.name, "form": opt.form, "label": label, "colour": colour,
