@@ -19,7 +19,7 @@ PRESSES = 3
 #: Explorers that have no static view yet: their pages show the widget view at its defaults
 #: (issue 14; what each needs is in the issue's report). A page must show a static view for
 #: every other explorer it displays.
-WITHOUT_STATIC_VIEW = {"TrajectoryExplorer", "MomentumRateMap", "OptimizerRace"}
+WITHOUT_STATIC_VIEW = {"MomentumRateMap", "OptimizerRace"}
 
 EXPLORERS = "() => document.querySelectorAll('.optbook-static-explorer').length"
 
@@ -87,10 +87,44 @@ def quadratic_rate_printed(values):
 #: The library's explorer of each live view, made once per test session.
 LIBRARY_EXPLORERS = {}
 
+
+def book_trajectory_explorers():
+    """The book's trajectory explorers (as the chapters make them), by their controls' names:
+    a page's controls name the optimizers, and each chapter shows one such explorer."""
+    from optbook import landscapes, optimizers, widgets
+
+    made = [
+        widgets.TrajectoryExplorer(landscapes.lecture_quadratic(50),
+                                   [optimizers.gd(0.019), optimizers.gd(0.005)], steps=100),
+        widgets.TrajectoryExplorer(landscapes.two_minima(),
+                                   [optimizers.gd(0.02), optimizers.momentum(0.02, 0.9),
+                                    optimizers.nesterov(0.02, 0.9)], steps=300),
+    ]
+    return {frozenset(explorer.values): explorer for explorer in made}
+
+
+def trajectory_printed(values):
+    """What the library's TrajectoryExplorer prints at ``values`` (each run's steps, step of
+    divergence, last loss and theory rate), as the page writes it."""
+    explorers = LIBRARY_EXPLORERS.get("trajectory")
+    if explorers is None:
+        explorers = LIBRARY_EXPLORERS["trajectory"] = book_trajectory_explorers()
+    explorer = explorers.get(frozenset(values))
+    assert explorer is not None, f"no trajectory explorer of the book has the controls {values}"
+    explorer.update(**values)
+    printed = {}
+    for k, (opt, traj) in enumerate(zip(explorer.current_optimizers(), explorer.runs,
+                                        strict=True)):
+        printed[f"stepsRun{k}"] = traj.steps_run
+        printed[f"divergedAt{k}"] = "null" if traj.diverged_at is None else traj.diverged_at
+        printed[f"finalLoss{k}"] = traj.losses[-1]
+        printed[f"theoryRate{k}"] = explorer._theory_rate(opt)
+    return printed, explorer.alt_text()
+
 #: For each kind of live view: what the library prints at the page's control values, as the
 #: page writes it in the container's data attributes (name -> number or text), and the
 #: alternative text.
-LIBRARY_PRINTED = {"quadratic-rate": quadratic_rate_printed}
+LIBRARY_PRINTED = {"quadratic-rate": quadratic_rate_printed, "trajectory": trajectory_printed}
 
 
 def same_number(page_value, library_value):
