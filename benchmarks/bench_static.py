@@ -14,6 +14,10 @@ from ``file://`` in headless Chromium with every non-local request aborted, and 
 * console errors, page errors and requests that leave the machine: goal none;
 * that the numbers the page prints are the library's at the page's slider values (every move);
 * how far the page's figure is from the kernel's PNG at the same values (pixels that differ);
+* the same for the trajectory explorer of ``benchmarks/static_book/trajectory.ipynb`` (the
+  momentum chapter's: three runs on the two-minima landscape), at its worst case of 2,000
+  steps as well: event to redrawn figure (goal 16 ms), weight, printed numbers and alternative
+  text against the library at every move, and pixels unlike the kernel's figure;
 * the rate map's kappa event in JavaScript: MomentumRateMap's 256 x 256 heavy-ball sweep
   (500 steps a cell, measured as ``run.sweep`` measures it) with the engine of ``js/sweep.js``
   run in the page: goal 100 ms.
@@ -161,6 +165,133 @@ def figure_difference(page) -> tuple[float, float]:
     return float((diff.max(axis=2) > 0.25).mean()), float(diff.mean())
 
 
+TRAJECTORY_PAGE = OUT / "_build" / "html" / "trajectory.html"
+
+TRAJECTORY_STATE = """() => {
+    const e = document.querySelector('.optbook-static-explorer');
+    const values = {};
+    e.querySelectorAll('input[data-key]').forEach((c) => {
+        values[c.dataset.key] = Number(c.dataset.value);
+    });
+    const printed = {...e.dataset};
+    const ms = Number(printed.redrawMs);
+    for (const key of ['explorer', 'mounted', 'redrawMs']) delete printed[key];
+    const alt = e.querySelector('.optbook-figure').getAttribute('aria-label');
+    return {values, printed, ms, alt};
+}"""
+
+
+def trajectory_library():
+    """The library's explorer the trajectory page shows (the notebook's call)."""
+    from optbook import landscapes, optimizers, widgets
+
+    return widgets.TrajectoryExplorer(
+        landscapes.two_minima(),
+        [optimizers.gd(0.02), optimizers.momentum(0.02, 0.9), optimizers.nesterov(0.02, 0.9)],
+        steps=300)
+
+
+def trajectory_wrong(explorer, state) -> bool:
+    """Whether the page's printed numbers or text differ from the library's at its values."""
+    explorer.update(**state["values"])
+    if state["alt"] != explorer.alt_text():
+        return True
+    for k, (opt, traj) in enumerate(zip(explorer.current_optimizers(), explorer.runs,
+                                        strict=True)):
+        theory = explorer._theory_rate(opt)
+        page = state["printed"]
+        diverged = "null" if traj.diverged_at is None else str(traj.diverged_at)
+        same_theory = (np.isnan(theory) and page[f"theoryRate{k}"] == "NaN") or \
+            float(page[f"theoryRate{k}"]) == theory
+        if not (page[f"stepsRun{k}"] == str(traj.steps_run) and page[f"divergedAt{k}"] == diverged
+                and float(page[f"finalLoss{k}"]) == traj.losses[-1] and same_theory):
+            return True
+    return False
+
+
+def aligned_difference(ours, theirs) -> tuple[float, float]:
+    """Share of pixels differing by more than 1/4 of the range in some channel, and the mean
+    absolute difference, with the screenshot shifted by the whole pixels (0 or 1 each way)
+    that align it best with the kernel's figure (the page may place it at a fractional pixel)."""
+    h, w = theirs.shape[:2]
+    best = None
+    for dy in (0, 1):
+        for dx in (0, 1):
+            part = ours[dy:dy + h, dx:dx + w]
+            if part.shape != theirs.shape:
+                continue
+            diff = np.abs(part - theirs)
+            score = (float((diff.max(axis=2) > 0.25).mean()), float(diff.mean()))
+            best = score if best is None or score < best else best
+    return best
+
+
+def trajectory_rows(browser) -> list:
+    """The trajectory page's figures (see the module docstring)."""
+    from matplotlib.image import imread
+
+    page = browser.new_page(viewport={"width": 1000, "height": 900}, device_scale_factor=1)
+    remote, console = [], []
+    page.route("**/*", lambda r: r.continue_() if r.request.url.startswith(
+        ("file://", "data:", "blob:")) else (remote.append(r.request.url), r.abort()))
+    page.on("console", lambda m: console.append(m.text) if m.type == "error" else None)
+    page.goto(TRAJECTORY_PAGE.as_uri(), wait_until="load")
+    page.wait_for_selector(".optbook-static-explorer canvas")
+    explorer = trajectory_library()
+    states, worst = [], []
+    keys = ["gd_lr", "momentum_lr", "momentum_gamma", "nesterov_lr", "nesterov_gamma", "x0_1",
+            "x0_2", "steps"]
+    for key in keys:
+        control = page.locator(f"input[data-key='{key}']")
+        control.focus()
+        for direction in ("ArrowRight", "ArrowLeft"):
+            for _ in range(MOVES // 6):
+                page.keyboard.press(direction)
+                states.append(page.evaluate(TRAJECTORY_STATE))
+    # the worst case: 2,000 steps (End moves the slider to its maximum), then every slider
+    page.locator("input[data-key='steps']").focus()
+    page.keyboard.press("End")
+    for key in keys[:-1]:
+        page.locator(f"input[data-key='{key}']").focus()
+        for direction in ("ArrowRight", "ArrowLeft"):
+            for _ in range(MOVES // 6):
+                page.keyboard.press(direction)
+                worst.append(page.evaluate(TRAJECTORY_STATE))
+    wrong = sum(trajectory_wrong(explorer, s) for s in states + worst)
+    shot = OUT / "trajectory-page.png"
+    page.locator(".optbook-figure").screenshot(path=str(shot))
+    explorer.update(**worst[-1]["values"])
+    (OUT / "trajectory-kernel.png").write_bytes(explorer.png())
+    share, mean = aligned_difference(imread(shot)[:, :, :3],
+                                     imread(OUT / "trajectory-kernel.png")[:, :, :3])
+    page.close()
+    html = TRAJECTORY_PAGE.read_text()
+    data = re.search(r'<div class="optbook-static-explorer".*?</div>', html, re.S).group(0)
+    images = re.findall(r"data:image/png;base64,[A-Za-z0-9+/=]+", data)
+    stripped = re.sub(r"data:image/png;base64,[A-Za-z0-9+/=]+", "", data)
+    weight = (len(gzip.compress(BUNDLE.read_bytes(), 9))
+              + len(gzip.compress(stripped.encode(), 9))) / 1024
+    scenery = sum(len(i) for i in images) * 3 / 4 / 1024
+    median = statistics.median(s["ms"] for s in states)
+    median_worst = statistics.median(s["ms"] for s in worst)
+    return [
+        row("static trajectory page: slider event to redrawn figure (median)", "<= 16 ms",
+            median, median / 1e3 / FRAME_GOAL, f"ms over {len(states)} keyboard moves at "
+            "100-300 steps (ratio: / goal)"),
+        row("static trajectory page: the same at 2,000 steps (worst case)", "<= 16 ms",
+            median_worst, median_worst / 1e3 / FRAME_GOAL,
+            f"ms over {len(worst)} keyboard moves, 3 runs x 2,000 steps (ratio: / goal)"),
+        row("static trajectory page: script and data added (gzip, images aside)", "<= 100 KB",
+            weight, weight / PAGE_GOAL_KB, f"KB (ratio: / goal; scenery PNGs {scenery:.0f} KB)"),
+        row("static trajectory page: printed numbers or text unlike the library's", "0", wrong,
+            None, f"of {len(states) + len(worst)} settings"),
+        row("static trajectory page: console errors, requests leaving the machine", "0",
+            len(console) + len(remote), None, "-"),
+        row("static trajectory page: figure pixels unlike the kernel PNG", "-", share * 100,
+            None, f"% at 2,000 steps (> 1/4 of range; mean abs difference {mean:.4f})"),
+    ]
+
+
 def sweep_times(page, kappas, repeats=2) -> dict:
     """Median time (s) of MomentumRateMap's kappa event's sweep in the page's JavaScript."""
     bundle = OUT / "static_sweep_bench.js"
@@ -211,6 +342,7 @@ def run():
         share, mean = figure_difference(page)
         page_ms = statistics.median(s["ms"] for s in samples)
         sweep = sweep_times(page, np.geomspace(10, 1000, 5))
+        trajectory = trajectory_rows(browser)
         browser.close()
     kernel = kernel_event_times([{"lr": s["lr"], "kappa": s["kappa"]} for s in samples])
     own_errors = [e for e in errors if "THEBE_JS_URL" not in e]
@@ -232,6 +364,7 @@ def run():
         row("static page: rate-map kappa event, 256x256x500 sweep in JS", "<= 100 ms",
             sweep["thread"] * 1e3, sweep["thread"] / MAP_GOAL,
             f"ms on the page's thread, median of {sweep['events']} (ratio: / goal)"),
+        *trajectory,
         row("load average (1 min) before / after the static benchmark", "-", load_before, None,
             f"runnable processes (after: {load_after:.2f}; cores: {os.cpu_count()})"),
     ]

@@ -52,16 +52,25 @@ export function lossAxisTicks(low, high, requested) {
     minor: shown(minor, limits, "log").map(labelled) };
 }
 
-/** Draw the marker `kind` ("o", "s", "^", "*") of `size` points at every (xs[i], ys[i]). */
+/**
+ * Draw the marker `kind` ("o", "s", "^", "*") of `size` points at every (xs[i], ys[i]), as one
+ * path. A marker on the pixel position of the one before it (within 0.01 pixel: a run that
+ * has converged) is drawn once, which keeps 2,000-step runs within a frame.
+ */
 function markers(ctx, axes, xs, ys, count, { kind, size, face, edge, edgeWidth = 1.0 }) {
   const r = (size * POINT) / 2;
   ctx.save();
   axes.clip(ctx);
   ctx.beginPath();
+  let lastX = NaN;
+  let lastY = NaN;
   for (let i = 0; i < count; i++) {
     const x = axes.px(xs(i));
     const y = axes.py(ys(i));
     if (!Number.isFinite(x) || !Number.isFinite(y)) continue;
+    if (Math.abs(x - lastX) < 0.01 && Math.abs(y - lastY) < 0.01) continue;
+    lastX = x;
+    lastY = y;
     if (kind === "o") {
       ctx.moveTo(x + r, y);
       ctx.arc(x, y, r, 0, 2 * Math.PI);
