@@ -81,15 +81,16 @@ export function buildControls(specs, onChange) {
       marginRight: "1.5em" });
     const name = document.createElement("span");
     name.className = "optbook-symbol";
-    name.textContent = spec.symbol;
+    name.textContent = spec.symbol || spec.label;
     name.title = spec.label;
     name.style.fontStyle = "italic";
     const readout = document.createElement("output");
     Object.assign(readout.style, { minWidth: "3.5em", fontVariantNumeric: "tabular-nums" });
-    readout.textContent = general(spec.value, 3);
+    const show = (value) => (spec.kind === "int" ? String(value) : general(value, 3));
+    readout.textContent = show(spec.value);
     const update = (key, value, event) => {
       values[key] = value;
-      readout.textContent = general(value, 3);
+      readout.textContent = show(value);
       onChange(key, value, event);
     };
     const widget = spec.kind === "choice" ? choice(spec, update) : rangeSlider(spec, update);
@@ -97,7 +98,7 @@ export function buildControls(specs, onChange) {
     element.append(label);
     resets.push(() => {
       values[spec.key] = spec.value;
-      readout.textContent = general(spec.value, 3);
+      readout.textContent = show(spec.value);
       widget.dataset.value = String(spec.value);
       if (spec.kind === "choice") widget.selectedIndex = spec.options.indexOf(spec.value);
       else widget.value = String(SCALES[spec.kind].position(spec, spec.value));
@@ -105,4 +106,38 @@ export function buildControls(specs, onChange) {
   }
   const reset = () => resets.forEach((back) => back());
   return { element, values, reset };
+}
+
+/**
+ * Put the controls of `element` (made by buildControls) into groups, as the kernel explorer
+ * lays them out in columns: `groups` is [{ title, colour, keys }], each a <fieldset> whose
+ * <legend> (the title, after a swatch of `colour` when there is one) names the group to
+ * assistive technology too. Returns the fieldsets by title.
+ */
+export function groupControls(element, groups) {
+  const fieldsets = {};
+  Object.assign(element.style, { display: "flex", flexWrap: "wrap", gap: "0.5em 1.5em" });
+  for (const { title, colour, keys } of groups) {
+    const fieldset = document.createElement("fieldset");
+    Object.assign(fieldset.style, { border: "none", margin: "0", padding: "0",
+      display: "flex", flexDirection: "column", alignItems: "flex-start" });
+    const legend = document.createElement("legend");
+    legend.style.fontWeight = "bold";
+    if (colour) {
+      const swatch = document.createElement("span");
+      swatch.setAttribute("aria-hidden", "true");
+      Object.assign(swatch.style, { display: "inline-block", width: "0.8em", height: "0.8em",
+        marginRight: "0.3em", background: colour });
+      legend.append(swatch);
+    }
+    legend.append(title);
+    fieldset.append(legend);
+    for (const key of keys) {
+      const control = element.querySelector(`[data-key='${key}']`);
+      if (control) fieldset.append(control.closest("label"));
+    }
+    element.append(fieldset);
+    fieldsets[title] = fieldset;
+  }
+  return fieldsets;
 }

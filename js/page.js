@@ -4,7 +4,7 @@
 // when the book was built).
 // Bundled into one classic script for the book, since browsers refuse ES modules from file://.
 
-import { buildControls } from "./controls.js";
+import { buildControls, groupControls } from "./controls.js";
 import { mountPrecomputed } from "./precomputed.js";
 import { QuadraticRateView } from "./quadratic-rate.js";
 import { TrajectoryView } from "./trajectory-explorer.js";
@@ -82,6 +82,8 @@ export function mount(container) {
     }
   };
   const controls = buildControls(doc.controls, (key, value, event) => redraw(event));
+  // Groups of controls (a document's `groups`), the reset button in the last one.
+  const fieldsets = doc.groups ? Object.values(groupControls(controls.element, doc.groups)) : [];
   if (doc.reset) {
     // A reset button (its text from the document) returns every control to its start value.
     const button = document.createElement("button");
@@ -91,7 +93,7 @@ export function mount(container) {
       controls.reset();
       redraw(event);
     });
-    controls.element.append(button);
+    (fieldsets.at(-1) ?? controls.element).append(button);
   }
   const { holder, fit } = fitToColumn(figure, width, height);
   container.append(controls.element, holder);

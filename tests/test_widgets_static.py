@@ -182,3 +182,92 @@ def test_every_reachable_error_axis_has_its_strip(rate_view):
     assert any(key.endswith(" 7") for key in images)
     low, high = (round(np.log10(v)) for v in explorer.ax_err.get_ylim())
     assert f"{low} {high}" in images
+
+
+def png_of(data_url):
+    """A data URL's PNG as an RGBA array (0..1)."""
+    import base64
+    import io
+
+    from matplotlib.image import imread
+
+    return imread(io.BytesIO(base64.b64decode(data_url.split(",", 1)[1])), format="png")
+
+
+@pytest.fixture(scope="module")
+def trajectory_view():
+    explorer = widgets.TrajectoryExplorer(
+        landscapes.lecture_quadratic(50), [optimizers.gd(0.019), optimizers.gd(0.005)], steps=100)
+    before = explorer.png()
+    document = static.view_document(explorer)
+    return explorer, document, before
+
+
+def test_the_trajectory_view_describes_each_run_and_the_landscape(trajectory_view):
+    explorer, document, _ = trajectory_view
+    assert document["kind"] == "trajectory"
+    assert document["controls"] == explorer.control_specs()
+    assert [r["label"] for r in document["runs"]] == ["gd_1", "gd_2"]
+    assert [r["colour"] for r in document["runs"]] == explorer.colours
+    assert [r["marker"] for r in document["runs"]] == ["o", "s"]
+    assert [r["theory_style"] for r in document["runs"]] == [":", ":"]  # GD's bound, dotted
+    assert document["runs"][0]["params"] == {"lr": 0.019, "weight_decay": 0.0}
+    land = document["landscape"]
+    assert land["params"] == [0.0, 0.0, 0.0, 2.0, 0.0, 0.0, 100.0]  # A = diag(2, 100)
+    assert land["eigenvalues"] == [2.0, 100.0] and land["min_value"] == 0.0
+    assert [(s["x"], s["y"]) for s in document["stars"]] == [(0.0, 0.0)]
+    # every control in exactly one group: each run's, then the run's own
+    grouped = [key for group in document["groups"] for key in group["keys"]]
+    assert sorted(grouped) == sorted(c["key"] for c in document["controls"])
+    assert document["groups"][-1]["keys"] == ["steps", "x0_1", "x0_2"]
+
+
+def test_the_scenery_leaves_the_loss_axis_ticks_to_the_page_and_the_explorer_as_it_was(
+        trajectory_view):
+    explorer, document, before = trajectory_view
+    assert explorer.png() == before
+    scenery = png_of(document["scenery"])[:, :, :3]
+    kernel = png_of(static.png_data(before))[:, :, :3]
+    left, top, width, height = (round(v) for v in document["axes"]["loss"]["box"])
+    # left of the loss axes, where the kernel draws tick labels and the y label, and below it,
+    # where it draws the step labels: nothing in the scenery
+    tick_column = (slice(top, top + height), slice(left - 60, left - 2))
+    step_labels = (slice(top + height + 2, top + height + 16), slice(left, left + width))
+    for region in (tick_column, step_labels):
+        assert kernel[region].min() < 0.3
+        assert scenery[region].min() == 1.0
+    # the x label stays where the kernel's tick labels put it; the left axes are the kernel's
+    box = explorer.ax_loss.xaxis.label.get_window_extent()
+    fig_height = explorer.fig.bbox.height
+    label = (slice(int(fig_height - box.y1), int(fig_height - box.y0) + 1),
+             slice(int(box.x0), int(box.x1) + 1))
+    assert kernel[label].min() < 0.3
+    assert np.array_equal(scenery[label], kernel[label])
+    box = explorer.ax_path.title.get_window_extent()
+    title = (slice(int(fig_height - box.y1), int(fig_height - box.y0) + 1),
+             slice(int(box.x0), int(box.x1) + 1))
+    assert kernel[title].min() < 0.3
+    assert np.array_equal(scenery[title], kernel[title])
+
+
+def test_the_y_label_image_is_the_kernels_label(trajectory_view):
+    explorer, document, before = trajectory_view
+    label = document["ylabel"]
+    image = png_of(label["image"])
+    assert image.shape[:2] == (label["box"][3], label["box"][2])
+    assert image[:, :, 3].max() == 1.0 and image[:, :, 3].min() == 0.0
+    # where the kernel drew it, its ink is where the image has it
+    left, top, width, height = label["box"]
+    kernel = png_of(static.png_data(before))[top:top + height, left:left + width, :3]
+    ink = image[:, :, 3] > 0.5
+    assert kernel[ink].mean() < 0.5 < kernel[~ink].mean()
+    extent = explorer.ax_loss.yaxis.label.get_window_extent()
+    assert label["right"] == pytest.approx(extent.x1)
+    assert label["pad"] == pytest.approx(4.0 * 100 / 72)
+
+
+def test_a_trajectory_explorer_on_a_landscape_unbounded_below_has_no_live_view():
+    explorer = widgets.TrajectoryExplorer(landscapes.saddle(), [optimizers.gd(0.1)],
+                                          x0=(1.0, 0.01), steps=20)
+    assert explorer.ax_loss.get_yscale() == "linear"
+    assert static.view_document(explorer) is None

@@ -362,6 +362,11 @@ def trajectory_document(explorer) -> dict | None:
         "kind": "trajectory",
         "controls": explorer.control_specs(),
         "reset": "reset to the values given",
+        # the kernel's columns: each optimizer's controls under its name and colour, then the run
+        "groups": [*({"title": run["label"], "colour": run["colour"],
+                      "keys": [f"{run['label']}_{name}" for name in run["hypers"]]}
+                     for run in runs),
+                   {"title": "run", "colour": None, "keys": ["steps", "x0_1", "x0_2"]}],
         "size": [fig.bbox.width, fig.bbox.height],
         "scenery": _rgba_png(scenery),
         "axes": {"path": axes_geometry(explorer.ax_path), "loss": axes_geometry(ax)},
