@@ -122,7 +122,9 @@ export function groupControls(element, groups) {
     Object.assign(fieldset.style, { border: "none", margin: "0", padding: "0",
       display: "flex", flexDirection: "column", alignItems: "flex-start" });
     const legend = document.createElement("legend");
-    legend.style.fontWeight = "bold";
+    // the text's own size: page themes enlarge legends as headings
+    Object.assign(legend.style, { fontWeight: "bold", fontSize: "inherit", float: "none",
+      width: "auto", margin: "0 0 0.2em", padding: "0" });
     if (colour) {
       const swatch = document.createElement("span");
       swatch.setAttribute("aria-hidden", "true");
