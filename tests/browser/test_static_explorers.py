@@ -271,3 +271,32 @@ def test_a_precomputed_view_swaps_figure_and_text_as_its_controls_move(browser, 
                                ".violations.map(v => `${v.impact} ${v.id}`)")
     assert violations == []
     page.close()
+
+
+def test_the_trajectory_explorers_reset_button_returns_every_control_to_its_start(browser,
+                                                                                  html_root):
+    """On the gradient-descent chapter: move every slider, then the reset button brings each
+    control back to the value the explorer was made with, and the figure and numbers to the
+    library's there."""
+    page, record = open_offline(browser, html_root, "chapters/gradient_descent")
+    explorer = page.locator(".optbook-static-explorer[data-explorer='trajectory']")
+    index = page.evaluate("() => Array.from(document.querySelectorAll("
+                          "'.optbook-static-explorer')).findIndex("
+                          "e => e.dataset.explorer === 'trajectory')")
+    start = page.evaluate(LIVE_STATE, index)
+    controls = explorer.locator("input[data-key]")
+    for c in range(controls.count()):
+        controls.nth(c).focus()
+        page.keyboard.press("End")
+    moved = page.evaluate(LIVE_STATE, index)
+    assert all(moved["values"][key] != value for key, value in start["values"].items())
+    button = explorer.get_by_role("button", name="reset to the values given")
+    button.click()
+    back = page.evaluate(LIVE_STATE, index)
+    assert back["values"] == start["values"]
+    assert back["figure"] == start["figure"]
+    check_live("trajectory", back, "after reset")
+    readouts = explorer.locator("output").all_text_contents()
+    assert readouts == ["0.019", "0", "0.005", "0", "100", "4", "0.5"]
+    assert record["pageerror"] == [] and record["console"] == []
+    page.close()
