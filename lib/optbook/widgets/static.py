@@ -38,12 +38,14 @@ from __future__ import annotations
 
 import base64
 import html
+import inspect
 import io
 import itertools
 import json
 import math
 import os
 
+import matplotlib as mpl
 import numpy as np
 from matplotlib.image import imsave
 
@@ -89,10 +91,13 @@ def view_html(document: dict) -> str:
 
 def view_document(explorer) -> dict | None:
     """The static view's document of ``explorer`` (module docstring), ``None`` if it has none."""
+    from optbook.widgets.momentum_map import MomentumRateMap
     from optbook.widgets.quadratic_rate import QuadraticRateExplorer
 
     if type(explorer) is QuadraticRateExplorer:
         return quadratic_rate_document(explorer)
+    if type(explorer) is MomentumRateMap:
+        return momentum_map_document(explorer)
     if precomputable(explorer.control_specs()):
         return precomputed_document(explorer)
     return None
@@ -301,3 +306,77 @@ def _error_axis_strips(explorer, decades) -> dict:
     ax.set_ylim(*saved)
     explorer._draw(FIGURE)  # the whole figure again, as it was
     return {"box": [left, top, right - left, bottom - top], "images": images}
+
+
+def colour_table(cmap) -> str:
+    """A colour map's 256 colours as base64 of their RGB bytes, as matplotlib paints an image
+    with them (``bytes=True``: 255 times the colour, truncated); the page indexes them as
+    matplotlib does, ``int(x * 256)``, with 1 itself the last colour."""
+    rgb = cmap(np.arange(256), bytes=True)[:, :3]
+    return base64.b64encode(rgb.tobytes()).decode("ascii")
+
+
+def momentum_map_document(explorer) -> dict:
+    r"""The live view of a :class:`~optbook.widgets.momentum_map.MomentumRateMap`.
+
+    The scenery is the figure without what :math:`\kappa` or the point changes: the map's
+    cells, boundary, star, point and title, and the right-hand axes' contents, ticks and tick
+    labels (its frame and axis labels stay). The page sweeps the map with ``js/sweep.js`` and
+    colours its cells with :func:`optbook.plotting.rate_norm` (its two ends, written here) and
+    the colour map's table; the right-hand axes' limits and three ticks follow
+    :func:`~optbook.widgets.engine.set_symmetric_limits`. Controls: the specifications, the
+    :math:`\kappa` slider marked ``"continuous": false`` (the map is swept on release, as in
+    the kernel), the :math:`\eta` slider's range given as ``"follows"``: its top is ``span /
+    (kappa * scale)``, its low end and step the top over ``ratio``, and a :math:`\kappa` change
+    keeps :math:`\eta\kappa` (clipped to the range); and the *snap to optimum* button.
+    """
+    specs = explorer.control_specs()
+    for spec in specs:
+        if spec["key"] == "kappa":
+            spec["continuous"] = bool(explorer._widgets["kappa"].continuous_update)
+        if spec["key"] == "lr":
+            spec["follows"] = {"key": "kappa", "span": explorer.LR_SPAN,
+                               "scale": explorer.lam_min, "ratio": explorer.LR_RATIO}
+    fig = explorer.fig
+    ax = explorer.ax_path
+    contours = explorer._contours
+    # the right-hand axes without its moving parts: its frame and axis labels are scenery (its
+    # ticks are drawn transparent, so the labels keep their places beside them)
+    colours = {name: (axis.get_major_ticks()[0].tick1line.get_color(),
+                      axis.get_major_ticks()[0].label1.get_color())
+               for name, axis in (("x", ax.xaxis), ("y", ax.yaxis))}
+    ax.set_animated(False)
+    contours.set_visible(False)
+    for spine in ax.spines.values():  # the page draws the frame over the level sets
+        spine.set_visible(False)
+    ax.tick_params(color="none", labelcolor="none")
+    try:
+        base = _scenery(fig)
+    finally:
+        for name, (line, label) in colours.items():
+            ax.tick_params(axis=name, color=line, labelcolor=label)
+        for spine in ax.spines.values():
+            spine.set_visible(True)
+        contours.set_visible(True)
+        ax.set_animated(True)
+        explorer._draw(FIGURE)
+    norm = plotting.rate_norm()
+    slack = inspect.signature(plotting.rate_norm).parameters["slack"].default
+    low, high = (float(v) for v in norm._trf.transform(np.array([norm.vmin, norm.vmax])))
+    return {
+        "kind": "momentum-map",
+        "controls": specs,
+        "buttons": [{"label": "snap to optimum", "action": "snap_to_optimum"}],
+        "size": [fig.bbox.width, fig.bbox.height],
+        "scenery": _rgba_png(base),
+        "axes": {"map": axes_geometry(explorer.ax_map), "path": axes_geometry(ax)},
+        "steps": explorer.steps,
+        "resolution": explorer.resolution,
+        "lam_min": explorer.lam_min,
+        "lr_span": explorer.LR_SPAN,
+        "rate_norm": {"slack": slack, "low": low, "high": high},
+        "rate_colours": colour_table(plotting.rate_cmap()),
+        "no_convergence": [int(v) for v in plotting.rate_cmap()(np.nan, bytes=True)[:3]],
+        "contour_colours": colour_table(mpl.colormaps[plotting.CONTOUR_CMAP]),
+        "path_style": list(plotting.optimizer_style("momentum")),
+    }
