@@ -19,7 +19,7 @@ PRESSES = 3
 #: Explorers that have no static view yet: their pages show the widget view at its defaults
 #: (issue 14; what each needs is in the issue's report). A page must show a static view for
 #: every other explorer it displays.
-WITHOUT_STATIC_VIEW = {"TrajectoryExplorer", "MomentumRateMap", "OptimizerRace"}
+WITHOUT_STATIC_VIEW = {"TrajectoryExplorer", "OptimizerRace"}
 
 EXPLORERS = "() => document.querySelectorAll('.optbook-static-explorer').length"
 
@@ -84,13 +84,42 @@ def quadratic_rate_printed(values):
              "divergedAt": "null" if diverged is None else diverged}, explorer.alt_text())
 
 
+def momentum_map_printed(values):
+    """What the library's MomentumRateMap prints at ``values``, as the page writes it: the
+    point's rates, Polyak's optimum, and of the map its fastest cell and how many cells
+    converge. The explorer is the momentum chapter's (``lam_min=2``, the only page showing
+    one; another ``lam_min`` would show in the alternative text's eigenvalues)."""
+    from optbook import widgets
+
+    explorer = LIBRARY_EXPLORERS.get("momentum-map")
+    if explorer is None:
+        explorer = LIBRARY_EXPLORERS["momentum-map"] = widgets.MomentumRateMap(
+            kappa=values["kappa"], lr=values["lr"], gamma=values["gamma"], lam_min=2.0)
+    # the page's own lr with any new kappa (the library would otherwise rescale its own)
+    changed = {key: value for key, value in values.items() if explorer.values[key] != value}
+    if "kappa" in changed:
+        changed["lr"] = values["lr"]
+    if changed:
+        explorer.update(**changed)
+    rates = explorer.sweep.rate
+    converging = rates < 1.0
+    diverged = explorer.run.diverged_at
+    return ({"measuredRate": explorer.measured_rate, "theoryRate": explorer.theory_rate,
+             "divergedAt": "null" if diverged is None else diverged,
+             "optimumLr": explorer.optimum.lr, "optimumGamma": explorer.optimum.gamma,
+             "optimumRate": explorer.optimum.rate,
+             "fastestCell": float(rates[converging].min()) if converging.any() else math.nan,
+             "convergingCells": int(converging.sum())}, explorer.alt_text())
+
+
 #: The library's explorer of each live view, made once per test session.
 LIBRARY_EXPLORERS = {}
 
 #: For each kind of live view: what the library prints at the page's control values, as the
 #: page writes it in the container's data attributes (name -> number or text), and the
 #: alternative text.
-LIBRARY_PRINTED = {"quadratic-rate": quadratic_rate_printed}
+LIBRARY_PRINTED = {"quadratic-rate": quadratic_rate_printed,
+                   "momentum-map": momentum_map_printed}
 
 
 def same_number(page_value, library_value):

@@ -17,7 +17,8 @@ into native controls (``<input type="range">`` or ``<select>``, each with its sp
 ``aria-label``) built from the explorer's :meth:`~optbook.widgets.engine.Explorer.control_specs`
 and a figure. There are two kinds of view:
 
-* **live** (:class:`~optbook.widgets.quadratic_rate.QuadraticRateExplorer`): matplotlib draws
+* **live** (:class:`~optbook.widgets.quadratic_rate.QuadraticRateExplorer`,
+  :class:`~optbook.widgets.momentum_map.MomentumRateMap`): matplotlib draws
   the scenery at build time (the figure without its moving parts: axes, ticks, labels,
   legend), the document gives each axes' box in CSS pixels and its data limits and scales
   (the data-to-pixel transform), and the page computes with its port of the library (kept
