@@ -17,6 +17,9 @@ const VERMILLION = "#D55E00";
 const ORANGE = "#E69F00";
 const MINUS = "\u2212"; // matplotlib's tick labels use the Unicode minus
 const TICK = { length: 3.5, width: 0.8, pad: 3.5, size: 9 }; // matplotlib's defaults, points
+const LABEL_SIZE = 10; // plotting.FONT["label"], points
+const LABEL_PAD = 4; // axes.labelpad, points
+const MAPS_KEPT = 8;
 const greek = (text) => ({ text, italic: true });
 const plain = (text) => ({ text, italic: false });
 
@@ -211,15 +214,41 @@ function symmetricTicks(ctx, ax, tickX, tickY) {
   ctx.textAlign = "right";
   ctx.textBaseline = "middle";
   const dy = tickDecimals(tickY);
+  let widest = 0;
   for (const value of [-tickY, 0.0, tickY]) {
     const py = ax.py(value);
     ctx.beginPath();
     ctx.moveTo(left, py);
     ctx.lineTo(left - length, py);
     ctx.stroke();
-    ctx.fillText(tickLabel(value, dy), left - gap, py);
+    const text = tickLabel(value, dy);
+    ctx.fillText(text, left - gap, py);
+    widest = Math.max(widest, ctx.measureText(text).width);
   }
   ctx.textAlign = "left";
+  return left - gap - widest;
+}
+
+/** The vertical axis' label x_2, turned a quarter, its foot LABEL_PAD left of `right`, as
+ * matplotlib places it beside the tick labels. */
+function verticalLabel(ctx, ax, right) {
+  const size = LABEL_SIZE * POINT;
+  ctx.save();
+  ctx.translate(right - LABEL_PAD * POINT, ax.box[1] + ax.box[3] / 2);
+  ctx.rotate(-Math.PI / 2);
+  ctx.fillStyle = "black";
+  ctx.textBaseline = "alphabetic";
+  ctx.font = `italic ${size}px ${FONT}`;
+  const x = ctx.measureText("x").width;
+  ctx.font = `${0.7 * size}px ${FONT}`;
+  const sub = ctx.measureText("2").width;
+  const left = -(x + sub) / 2;
+  const baseline = -0.3 * size; // the subscript's foot on the anchor
+  ctx.font = `italic ${size}px ${FONT}`;
+  ctx.fillText("x", left, baseline);
+  ctx.font = `${0.7 * size}px ${FONT}`;
+  ctx.fillText("2", left + x, baseline + 0.2 * size);
+  ctx.restore();
 }
 
 /** plotting._levels on the 64 x 64 grid of the window [-half, half]^2 of `f` (minimum 0). */
@@ -257,6 +286,7 @@ export class MomentumMapView {
     this.cells.width = this.n;
     this.cells.height = this.n;
     this.map = null;
+    this.maps = new Map();
     this.ellipses = null;
     this.circle = Array.from({ length: 160 }, (_, i) => {
       const t = (2 * Math.PI * i) / 159;
@@ -272,17 +302,32 @@ export class MomentumMapView {
     return { lr, gamma };
   }
 
-  /** The map of `kappa`, swept once per kappa, and its cells painted. */
+  /** The map of `kappa` with its cells painted: swept once per kappa, the last MAPS_KEPT
+   * maps kept (a reader going back to a kappa gets its map at once). */
   mapOf(kappa) {
     if (this.map !== null && this.map.kappa === kappa) return this.map;
+    let map = this.maps.get(kappa);
+    if (map === undefined) {
+      map = this.sweep(kappa);
+      if (this.maps.size >= MAPS_KEPT) this.maps.delete(this.maps.keys().next().value);
+    } else {
+      this.maps.delete(kappa);
+    }
+    this.maps.set(kappa, map);
+    this.cells.getContext("2d").putImageData(map.image, 0, 0);
+    this.map = map;
+    return map;
+  }
+
+  /** sweepMap at `kappa`, and its cells' colours as an image (the first row at the bottom). */
+  sweep(kappa) {
     const { n, doc } = this;
-    this.map = sweepMap(kappa, doc.lam_min, n, doc.steps);
-    const ctx = this.cells.getContext("2d");
-    const image = ctx.createImageData(n, n);
+    const map = sweepMap(kappa, doc.lam_min, n, doc.steps);
+    const image = this.cells.getContext("2d").createImageData(n, n);
     const grey = doc.no_convergence;
     for (let iy = 0; iy < n; iy++) {
       for (let ix = 0; ix < n; ix++) {
-        const index = rateColourIndex(this.map.rate[iy * n + ix], doc.rate_norm);
+        const index = rateColourIndex(map.rate[iy * n + ix], doc.rate_norm);
         const o = 4 * ((n - 1 - iy) * n + ix); // origin at the bottom, as imshow's "lower"
         for (let c = 0; c < 3; c++) {
           image.data[o + c] = index < 0 ? grey[c] : this.rateColours[3 * index + c];
@@ -290,8 +335,7 @@ export class MomentumMapView {
         image.data[o + 3] = 255;
       }
     }
-    ctx.putImageData(image, 0, 0);
-    return this.map;
+    return { kappa, best: map.best, converging: map.converging, image };
   }
 
   /** Recompute at the controls' values and draw; returns the alternative text and what was
@@ -367,7 +411,7 @@ export class MomentumMapView {
       line(ctx, ax, curve.xs, curve.ys, { color: curve.color, width: 0.8 });
     }
     frame(ctx, ax);
-    symmetricTicks(ctx, ax, symmetricTick(halfX), symmetricTick(halfY));
+    verticalLabel(ctx, ax, symmetricTicks(ctx, ax, symmetricTick(halfX), symmetricTick(halfY)));
     const [color, style] = this.doc.path_style;
     const xs = [];
     const ys = [];

@@ -321,8 +321,9 @@ def momentum_map_document(explorer) -> dict:
     r"""The live view of a :class:`~optbook.widgets.momentum_map.MomentumRateMap`.
 
     The scenery is the figure without what :math:`\kappa` or the point changes: the map's
-    cells, boundary, star, point and title, and the right-hand axes' contents, ticks and tick
-    labels (its frame and axis labels stay). The page sweeps the map with ``js/sweep.js`` and
+    cells, boundary, star, point and title, and the right-hand axes' contents, frame, ticks,
+    tick labels and vertical axis label (placed beside the tick labels; the horizontal one
+    stays). The page sweeps the map with ``js/sweep.js`` and
     colours its cells with :func:`optbook.plotting.rate_norm` (its two ends, written here) and
     the colour map's table; the right-hand axes' limits and three ticks follow
     :func:`~optbook.widgets.engine.set_symmetric_limits`. Controls: the specifications, the
@@ -350,6 +351,7 @@ def momentum_map_document(explorer) -> dict:
     contours.set_visible(False)
     for spine in ax.spines.values():  # the page draws the frame over the level sets
         spine.set_visible(False)
+    ax.yaxis.label.set_visible(False)  # beside tick labels whose width follows the run
     ax.tick_params(color="none", labelcolor="none")
     try:
         base = _scenery(fig)
@@ -358,6 +360,7 @@ def momentum_map_document(explorer) -> dict:
             ax.tick_params(axis=name, color=line, labelcolor=label)
         for spine in ax.spines.values():
             spine.set_visible(True)
+        ax.yaxis.label.set_visible(True)
         contours.set_visible(True)
         ax.set_animated(True)
         explorer._draw(FIGURE)
