@@ -8,7 +8,7 @@ import { fixed, general, spoken } from "./format.js";
 import { conditionedQuadratic, landscape } from "./landscapes.js";
 import { errorNorms, fittedRate } from "./rates.js";
 import { rule } from "./rules.js";
-import { heavyBallSweep, rateMapGrid } from "./sweep.js";
+import { FAST_RATE_BOUND, heavyBallSweep, rateMapGrid } from "./sweep.js";
 import * as theory from "./theory.js";
 import { trajectory } from "./trajectory.js";
 
@@ -91,15 +91,40 @@ export function pathHalfHeight(run, [halfX, halfY]) {
   return Math.min(halfY * 2.0 ** doublings, halfX);
 }
 
-/** The map of one kappa: every cell's rate and divergence, its fastest converging cell. */
-export function sweepMap(kappa, lamMin, n, steps) {
+/**
+ * The map of one kappa: every cell's rate and divergence, its fastest converging cell and the
+ * number of converging cells, the library's (run.sweep) wherever the figure or the text could
+ * tell them apart. The sweep measures the rates with the browser's logarithm (fastRates, within
+ * FAST_RATE_BOUND of the library's); a cell whose colour or convergence could change within
+ * that bound, or that could be the fastest, is swept again with the library's operations.
+ */
+export function sweepMap(kappa, lamMin, n, steps, norm) {
   const land = conditionedQuadratic(kappa, lamMin);
   const { lrs, gammas } = rateMapGrid(kappa, n, lamMin);
+  const params = { lam0: land.eigenvalues[0], lam1: land.eigenvalues[1],
+    u0: land.start[0] - land.minimizer[0], u1: land.start[1] - land.minimizer[1], steps };
   const rate = new Float64Array(n * n);
   const diverged = new Uint8Array(n * n);
-  heavyBallSweep({ lam0: land.eigenvalues[0], lam1: land.eigenvalues[1],
-    u0: land.start[0] - land.minimizer[0], u1: land.start[1] - land.minimizer[1], lrs, gammas,
-    steps }, rate, new Float64Array(n * n), diverged);
+  heavyBallSweep({ ...params, lrs, gammas, fastRates: true }, rate, new Float64Array(n * n),
+    diverged);
+  const low = (r) => r * (1 - FAST_RATE_BOUND);
+  const high = (r) => r * (1 + FAST_RATE_BOUND);
+  let fastest = Infinity;
+  for (const r of rate) if (r < fastest) fastest = r;
+  const again = [];
+  for (let i = 0; i < rate.length; i++) {
+    const r = rate[i];
+    if (Number.isNaN(r)) continue;
+    if (rateColourIndex(low(r), norm) !== rateColourIndex(high(r), norm)
+        || (low(r) < 1.0) !== (high(r) < 1.0) || low(r) <= high(fastest)) again.push(i);
+  }
+  if (again.length > 0) {
+    const exact = new Float64Array(again.length);
+    heavyBallSweep({ ...params, lrs: Float64Array.from(again, (i) => lrs[i]),
+      gammas: Float64Array.from(again, (i) => gammas[i]) }, exact,
+    new Float64Array(again.length), new Uint8Array(again.length));
+    again.forEach((cell, k) => { rate[cell] = exact[k]; });
+  }
   let best = NaN;
   let converging = 0;
   for (const r of rate) {
@@ -108,7 +133,7 @@ export function sweepMap(kappa, lamMin, n, steps) {
       if (!(r >= best)) best = r;
     }
   }
-  return { kappa, rate, diverged, best, converging };
+  return { kappa, rate, diverged, best, converging, exactCells: again.length };
 }
 
 /** MomentumRateMap.alt_text. */
@@ -322,7 +347,7 @@ export class MomentumMapView {
   /** sweepMap at `kappa`, and its cells' colours as an image (the first row at the bottom). */
   sweep(kappa) {
     const { n, doc } = this;
-    const map = sweepMap(kappa, doc.lam_min, n, doc.steps);
+    const map = sweepMap(kappa, doc.lam_min, n, doc.steps, doc.rate_norm);
     const image = this.cells.getContext("2d").createImageData(n, n);
     const grey = doc.no_convergence;
     for (let iy = 0; iy < n; iy++) {
