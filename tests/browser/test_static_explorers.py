@@ -221,6 +221,42 @@ def test_every_control_of_every_explorer_moves_its_figure_and_numbers(browser, h
     page.close()
 
 
+def test_the_rate_map_snaps_to_the_optimum_and_its_lr_range_follows_kappa(browser, html_root):
+    """What the keyboard test does not move on the momentum chapter's rate map: the *snap to
+    optimum* button sets (lr, gamma) to Polyak's optimum, and a kappa move gives the lr slider
+    the library's range and keeps lr times kappa; the page prints the library's numbers."""
+    from optbook import theory
+
+    page, record = open_offline(browser, html_root, "chapters/momentum")
+    page.wait_for_function("() => Array.from(document.querySelectorAll('.optbook-static-explorer'))"
+                           ".every(e => e.dataset.mounted)")
+    kinds = page.locator(".optbook-static-explorer").evaluate_all(
+        "es => es.map(e => e.dataset.explorer)")
+    index = kinds.index("momentum-map")
+    container = page.locator(".optbook-static-explorer").nth(index)
+    container.get_by_role("button", name="snap to optimum").click()
+    now = page.evaluate(LIVE_STATE, index)
+    optimum = theory.heavy_ball_optimal(2.0, 2.0 * now["values"]["kappa"])
+    assert (now["values"]["lr"], now["values"]["gamma"]) == (optimum.lr, optimum.gamma)
+    check_live("momentum-map", now, "after snap")
+    lr_slider = container.locator("input[data-key='lr']")
+    for key in ("ArrowRight", "ArrowLeft", "ArrowLeft"):
+        before = now
+        container.locator("input[data-key='kappa']").focus()
+        page.keyboard.press(key)
+        now = page.evaluate(LIVE_STATE, index)
+        old, new = before["values"]["kappa"], now["values"]["kappa"]
+        assert new != old
+        explorer = LIBRARY_EXPLORERS["momentum-map"]
+        lo, hi = explorer._lr_bounds(new)
+        assert (float(lr_slider.get_attribute("min")), float(lr_slider.get_attribute("max"))) \
+            == (lo, hi)
+        assert now["values"]["lr"] == min(max(before["values"]["lr"] * old / new, lo), hi)
+        check_live("momentum-map", now, f"kappa {new}")
+    assert record["console"] == [] and record["pageerror"] == [] and record["remote"] == []
+    page.close()
+
+
 def test_a_precomputed_view_swaps_figure_and_text_as_its_controls_move(browser, tmp_path):
     """The generic precomputed view on the unit tests' own small explorer (two controls, a
     range and a select, eight states), in a page of its own with the book's page script."""
