@@ -366,6 +366,8 @@ def momentum_map_document(explorer) -> dict:
         explorer._draw(FIGURE)
     norm = plotting.rate_norm()
     slack = inspect.signature(plotting.rate_norm).parameters["slack"].default
+    # the scale's ends through its own forward function (the transform of matplotlib's
+    # FuncNorm), so the page divides by the numbers the kernel's image divides by
     low, high = (float(v) for v in norm._trf.transform(np.array([norm.vmin, norm.vmax])))
     return {
         "kind": "momentum-map",
