@@ -22,11 +22,19 @@ from ``file://`` in headless Chromium with every non-local request aborted, and 
   (500 steps a cell, measured as ``run.sweep`` measures it) with the engine of ``js/sweep.js``
   run in the page: goal 100 ms.
 
+The book's second page shows the momentum chapter's :class:`~optbook.widgets.MomentumRateMap`
+(``kappa=50, lr=0.01, gamma=0.9, lam_min=2``) in its live view; there the benchmark measures the
+time from a kappa key press to the redrawn figure, the new map swept in the page (goal 100 ms),
+against the kernel explorer's ``update(kappa=...)`` for the same moves; the same for a kappa
+seen before (the page keeps the last maps) and for the lr and gamma sliders; that every number
+printed is the library's; the page weight; and the pixels unlike the kernel's PNG.
+
 Run alone with ``python -m benchmarks.bench_static`` (prints the table).
 """
 
 from __future__ import annotations
 
+import base64
 import gzip
 import json
 import os
@@ -46,6 +54,10 @@ BOOK = REPO / "benchmarks" / "static_book"
 BUNDLE = BOOK / "_static_js" / "optbook-explorers.js"
 OUT = REPO / "_build" / "static-book"
 PAGE = OUT / "_build" / "html" / "explorer.html"
+MAP_PAGE = OUT / "_build" / "html" / "rate_map.html"
+#: The rate map's page shows the momentum chapter's explorer.
+MAP_EXPLORER = {"kappa": 50.0, "lr": 0.01, "gamma": 0.9, "lam_min": 2.0}
+MAP_MOVES = 6
 SWEEP_ENTRY = REPO / "benchmarks" / "static_sweep_entry.js"
 FRAME_GOAL = 0.016
 MAP_GOAL = 0.100
@@ -71,9 +83,9 @@ def build_book():
                    env={**os.environ, "OPTBOOK_STATIC_VIEWS": "1"})
 
 
-def page_weight_kb() -> tuple[float, float]:
+def page_weight_kb(page: Path = PAGE) -> tuple[float, float]:
     """(script and data gzip KB, scenery PNG data KB) the explorer adds to the page."""
-    html = PAGE.read_text()
+    html = page.read_text()
     data = re.search(r'<div class="optbook-static-explorer".*?</div>', html, re.S).group(0)
     images = re.findall(r"data:image/png;base64,[A-Za-z0-9+/=]+", data)
     stripped = re.sub(r"data:image/png;base64,[A-Za-z0-9+/=]+", "", data)
@@ -307,6 +319,151 @@ def sweep_times(page, kappas, repeats=2) -> dict:
     return {"thread": statistics.median(times) / 1e3, "events": len(times)}
 
 
+MAP_STATE = """() => {
+    const e = document.querySelector('.optbook-static-explorer');
+    const values = {};
+    e.querySelectorAll('input[data-key]').forEach((c) => {
+      values[c.dataset.key] = Number(c.dataset.value);
+    });
+    const printed = {...e.dataset};
+    const ms = Number(printed.redrawMs);
+    for (const key of ['explorer', 'mounted', 'redrawMs']) delete printed[key];
+    return {values, printed, ms};
+}"""
+
+
+def map_moves(page, key, presses, direction):
+    """Press an arrow key ``presses`` times on the rate map's slider ``key``; the page's state
+    after each press (values, printed numbers, redraw time in ms)."""
+    page.locator(f"input[data-key='{key}']").focus()
+    samples = []
+    for _ in range(presses):
+        page.keyboard.press(direction)
+        samples.append({**page.evaluate(MAP_STATE), "key": key})
+    return samples
+
+
+def map_library_printed(explorer, values) -> dict:
+    """What the library's rate map prints at the page's ``values`` (the page's lr with a new
+    kappa, as the page gives it)."""
+    changed = {k: v for k, v in values.items() if explorer.values[k] != v}
+    if "kappa" in changed:
+        changed["lr"] = values["lr"]
+    if changed:
+        explorer.update(**changed)
+    rates = explorer.sweep.rate
+    converging = rates < 1.0
+    diverged = explorer.run.diverged_at
+    return {"measuredRate": explorer.measured_rate, "theoryRate": explorer.theory_rate,
+            "divergedAt": "null" if diverged is None else str(diverged),
+            "optimumLr": explorer.optimum.lr, "optimumGamma": explorer.optimum.gamma,
+            "optimumRate": explorer.optimum.rate,
+            "fastestCell": float(rates[converging].min()) if converging.any() else np.nan,
+            "convergingCells": int(converging.sum())}
+
+
+def check_map_against_library(samples) -> tuple[int, float]:
+    """How many of the page's states print a number unlike the library's explorer at the
+    page's values, and the median time of the kernel's update for the kappa moves (s)."""
+    from optbook import widgets
+
+    explorer = widgets.MomentumRateMap(**MAP_EXPLORER)
+    wrong, kernel = 0, []
+    for s in samples:
+        start = time.perf_counter()
+        library = map_library_printed(explorer, s["values"])
+        if s["key"] == "kappa":
+            kernel.append(time.perf_counter() - start)
+        for key, value in library.items():
+            ours = s["printed"].get(key)
+            if isinstance(value, str):
+                same = ours == value
+            else:
+                ours = float(ours)
+                same = (ours == value or (np.isnan(ours) and np.isnan(value))
+                        or abs(ours / value - 1) <= 1e-15)
+            if not same:
+                wrong += 1
+                break
+    return wrong, statistics.median(kernel)
+
+
+def map_figure_difference(page) -> tuple[float, float]:
+    """figure_difference for the rate map: the page's figure against the kernel PNG at the
+    page's values."""
+    from matplotlib.image import imread
+
+    from optbook import widgets
+
+    values = page.evaluate(MAP_STATE)["values"]
+    shot = OUT / "map-page.png"
+    # the figure as the page composes it (scenery, then the canvas), at its own pixels: a
+    # screenshot would add where the page's layout puts it
+    data = page.evaluate("""() => {
+        const figure = document.querySelector('.optbook-figure');
+        const [w, h] = [figure.offsetWidth, figure.offsetHeight];
+        const out = document.createElement('canvas');
+        out.width = w;
+        out.height = h;
+        const ctx = out.getContext('2d');
+        for (const layer of figure.querySelectorAll('img, canvas')) {
+            ctx.drawImage(layer, 0, 0, w, h);
+        }
+        return out.toDataURL('image/png');
+    }""")
+    shot.write_bytes(base64.b64decode(data.split(",", 1)[1]))
+    explorer = widgets.MomentumRateMap(**MAP_EXPLORER)
+    explorer.update(**values)
+    kernel = OUT / "map-kernel.png"
+    kernel.write_bytes(explorer.png())
+    ours, theirs = imread(shot)[:, :, :3], imread(kernel)[:, :, :3]
+    h, w = min(ours.shape[0], theirs.shape[0]), min(ours.shape[1], theirs.shape[1])
+    diff = np.abs(ours[:h, :w] - theirs[:h, :w])
+    return float((diff.max(axis=2) > 0.25).mean()), float(diff.mean())
+
+
+def rate_map_rows(browser, route, console, errors) -> list:
+    """The rate map's page: kappa events (new maps, then maps seen before), lr and gamma
+    events, printed numbers, page weight and pixels."""
+    page = browser.new_page(viewport={"width": 1000, "height": 900}, device_scale_factor=1)
+    page.route("**/*", route)
+    page.on("console", lambda m: console.append(m.text) if m.type == "error" else None)
+    page.on("pageerror", lambda e: errors.append(str(e)))
+    page.goto(MAP_PAGE.as_uri(), wait_until="load")
+    page.wait_for_selector(".optbook-static-explorer canvas")
+    fresh = map_moves(page, "kappa", MAP_MOVES, "ArrowRight")
+    seen = map_moves(page, "kappa", MAP_MOVES - 1, "ArrowLeft")
+    others = []
+    for key in ("lr", "gamma"):
+        others += map_moves(page, key, MOVES // 3, "ArrowRight")
+        others += map_moves(page, key, MOVES // 3, "ArrowLeft")
+    page.get_by_role("button", name="snap to optimum").click()
+    others.append({**page.evaluate(MAP_STATE), "key": "snap"})
+    share, mean = map_figure_difference(page)
+    page.close()
+    samples = fresh + seen + others
+    wrong, kernel = check_map_against_library(samples)
+    weight, scenery = page_weight_kb(MAP_PAGE)
+    fresh_ms = statistics.median(s["ms"] for s in fresh)
+    return [
+        row("rate map page: kappa event to redrawn figure, new map (median)", "<= 100 ms",
+            fresh_ms, fresh_ms / 1e3 / kernel,
+            f"ms over {len(fresh)} key presses, each a 256x256x500 sweep in the page (ratio: "
+            f"/ kernel update(kappa) {kernel * 1e3:.0f} ms; / goal {fresh_ms / 100:.2f})"),
+        row("rate map page: kappa event to redrawn figure, a map seen before (median)", "-",
+            statistics.median(s["ms"] for s in seen), None, f"ms over {len(seen)} key presses"),
+        row("rate map page: lr, gamma, snap event to redrawn figure (median)", "<= 16 ms",
+            statistics.median(s["ms"] for s in others), None,
+            f"ms over {len(others)} events"),
+        row("rate map page: printed numbers differing from the library", "0", wrong, None,
+            f"of {len(samples)} states (rates, optimum, fastest cell, converging cells)"),
+        row("rate map page: script and data added (gzip, images aside)", "<= 100 KB", weight,
+            weight / PAGE_GOAL_KB, f"KB (ratio: / goal; scenery PNG {scenery:.0f} KB)"),
+        row("rate map page: figure pixels unlike the kernel PNG", "-", share * 100, None,
+            f"% (> 1/4 of range; mean abs difference {mean:.4f})"),
+    ]
+
+
 def run():
     load_before = os.getloadavg()[0]
     build_book()
@@ -343,6 +500,7 @@ def run():
         page_ms = statistics.median(s["ms"] for s in samples)
         sweep = sweep_times(page, np.geomspace(10, 1000, 5))
         trajectory = trajectory_rows(browser)
+        map_rows = rate_map_rows(browser, route, console, errors)
         browser.close()
     kernel = kernel_event_times([{"lr": s["lr"], "kappa": s["kappa"]} for s in samples])
     own_errors = [e for e in errors if "THEBE_JS_URL" not in e]
@@ -365,6 +523,7 @@ def run():
             sweep["thread"] * 1e3, sweep["thread"] / MAP_GOAL,
             f"ms on the page's thread, median of {sweep['events']} (ratio: / goal)"),
         *trajectory,
+        *map_rows,
         row("load average (1 min) before / after the static benchmark", "-", load_before, None,
             f"runnable processes (after: {load_after:.2f}; cores: {os.cpu_count()})"),
     ]

@@ -23,7 +23,7 @@ const SCALES = {
   },
 };
 
-function rangeSlider(spec, onChange) {
+function rangeSlider(spec, onChange, onPreview) {
   const scale = SCALES[spec.kind];
   const [lo, hi] = scale.range(spec);
   const input = document.createElement("input");
@@ -36,12 +36,36 @@ function rangeSlider(spec, onChange) {
   input.dataset.key = spec.key;
   // The start value need not lie on the slider's steps: it is kept until the slider moves.
   input.dataset.value = String(spec.value);
-  input.addEventListener("input", (event) => {
+  const moved = (event) => {
     const value = scale.value(spec, input.valueAsNumber);
     input.dataset.value = String(value);
     onChange(spec.key, value, event);
-  });
+  };
+  // A slider marked "continuous": false (ipywidgets' continuous_update) reports its value on
+  // release (the keyboard releases at once); while it is dragged only its readout follows.
+  if (spec.continuous === false) {
+    input.addEventListener("input", () => onPreview(scale.value(spec, input.valueAsNumber)));
+    input.addEventListener("change", moved);
+  } else {
+    input.addEventListener("input", moved);
+  }
   return input;
+}
+
+/**
+ * The range a slider with "follows": { key, span, scale, ratio } has when control `key` is at
+ * `value`: max = span / (value * scale), min and step max / ratio (the library's operations).
+ */
+export function followingRange(follows, value) {
+  const max = follows.span / (value * follows.scale);
+  const min = max / follows.ratio;
+  return { min, max, step: min };
+}
+
+/** Where a following slider goes when its leader moves from `from` to `to`: it keeps
+ * value * leader, clipped to its new range (the library's operations, in its order). */
+export function followingValue(value, from, to, range) {
+  return Math.min(Math.max(value * from / to, range.min), range.max);
 }
 
 function choice(spec, onChange) {
@@ -66,14 +90,18 @@ function choice(spec, onChange) {
 
 /**
  * A row of controls for `specs`; `onChange(key, value, event)` is called on every move.
- * Returns { element, values, reset } where `values` holds the current value of each key and
- * `reset()` returns every control to its start value (without calling `onChange`).
+ * Returns { element, values, set, reset } where `values` holds the current value of each key,
+ * `set(key, value)` moves one control and `reset()` returns every control to its start value
+ * (neither calls `onChange`). A slider whose spec has "follows"
+ * (optbook.widgets.static.momentum_map_document) takes a new range and value whenever the
+ * control it follows moves, before `onChange` is called.
  */
 export function buildControls(specs, onChange) {
   const element = document.createElement("div");
   element.className = "optbook-controls";
   const values = {};
-  const resets = [];
+  const setters = {};
+  const followers = {};
   for (const spec of specs) {
     values[spec.key] = spec.value;
     const label = document.createElement("label");
@@ -86,26 +114,43 @@ export function buildControls(specs, onChange) {
     name.style.fontStyle = "italic";
     const readout = document.createElement("output");
     Object.assign(readout.style, { minWidth: "3.5em", fontVariantNumeric: "tabular-nums" });
-    const show = (value) => (spec.kind === "int" ? String(value) : general(value, 3));
-    readout.textContent = show(spec.value);
+    const show = (value) => {
+      readout.textContent = spec.kind === "int" ? String(value) : general(value, 3);
+    };
+    show(spec.value);
     const update = (key, value, event) => {
+      const from = values[key];
       values[key] = value;
-      readout.textContent = show(value);
+      show(value);
+      for (const follower of followers[key] ?? []) follower(from, value);
       onChange(key, value, event);
     };
-    const widget = spec.kind === "choice" ? choice(spec, update) : rangeSlider(spec, update);
+    const widget = spec.kind === "choice" ? choice(spec, update)
+      : rangeSlider(spec, update, show);
+    setters[spec.key] = (value) => {
+      values[spec.key] = value;
+      widget.dataset.value = String(value);
+      if (spec.kind === "choice") widget.selectedIndex = spec.options.indexOf(value);
+      else widget.value = String(SCALES[spec.kind].position(spec, value));
+      show(value);
+    };
+    if (spec.follows) {
+      (followers[spec.follows.key] ??= []).push((from, to) => {
+        const range = followingRange(spec.follows, to);
+        Object.assign(spec, range);
+        widget.min = String(range.min);
+        widget.max = String(range.max);
+        widget.step = String(range.step);
+        setters[spec.key](followingValue(values[spec.key], from, to, range));
+      });
+    }
     label.append(name, widget, readout);
     element.append(label);
-    resets.push(() => {
-      values[spec.key] = spec.value;
-      readout.textContent = show(spec.value);
-      widget.dataset.value = String(spec.value);
-      if (spec.kind === "choice") widget.selectedIndex = spec.options.indexOf(spec.value);
-      else widget.value = String(SCALES[spec.kind].position(spec, spec.value));
-    });
   }
-  const reset = () => resets.forEach((back) => back());
-  return { element, values, reset };
+  /** Set control `key` to `value` as the library would be given it (no onChange call). */
+  const set = (key, value) => setters[key](value);
+  const reset = () => specs.forEach((spec) => setters[spec.key](spec.value));
+  return { element, values, set, reset };
 }
 
 /**

@@ -6,10 +6,12 @@
 
 import { buildControls, groupControls } from "./controls.js";
 import { mountPrecomputed } from "./precomputed.js";
+import { MomentumMapView } from "./momentum-map.js";
 import { QuadraticRateView } from "./quadratic-rate.js";
 import { TrajectoryView } from "./trajectory-explorer.js";
 
-const VIEWS = { "quadratic-rate": QuadraticRateView, "trajectory": TrajectoryView };
+const VIEWS = { "quadratic-rate": QuadraticRateView, "trajectory": TrajectoryView,
+  "momentum-map": MomentumMapView };
 
 function image(src, box, className) {
   const img = document.createElement("img");
@@ -41,6 +43,23 @@ function fitToColumn(figure, width, height) {
   };
   new ResizeObserver(fit).observe(holder);
   return { holder, fit };
+}
+
+/**
+ * A button of the document's "buttons" ({ label, action }): a click asks the view for the
+ * control values of its action (`view.act(action, values)`), sets them and redraws.
+ */
+function actionButton({ label, action }, view, controls, redraw) {
+  const button = document.createElement("button");
+  button.type = "button";
+  button.textContent = label;
+  button.addEventListener("click", (event) => {
+    for (const [key, value] of Object.entries(view.act(action, { ...controls.values }))) {
+      controls.set(key, value);
+    }
+    redraw(event);
+  });
+  return button;
 }
 
 /** Turn one container into a live explorer; returns its redraw function. */
@@ -94,6 +113,9 @@ export function mount(container) {
       redraw(event);
     });
     (fieldsets.at(-1) ?? controls.element).append(button);
+  }
+  for (const button of doc.buttons ?? []) {
+    controls.element.append(actionButton(button, view, controls, redraw));
   }
   const { holder, fit } = fitToColumn(figure, width, height);
   container.append(controls.element, holder);

@@ -3,6 +3,7 @@ controls, the precomputed view of a small explorer of the tests' own, the live v
 quadratic-rate explorer and the display bundle. The pages themselves are checked in Chromium
 by tests/browser/test_static_explorers.py, their engine against the library by tests/js."""
 
+import base64
 import json
 import re
 
@@ -203,6 +204,15 @@ def trajectory_view():
     return explorer, document, before
 
 
+@pytest.fixture(scope="module")
+def map_view():
+    explorer = widgets.MomentumRateMap(kappa=50.0, lr=0.01, gamma=0.9, lam_min=2.0,
+                                       resolution=16, steps=100)
+    before = explorer.png()
+    document = static.view_document(explorer)
+    return explorer, document, before
+
+
 def test_the_trajectory_view_describes_each_run_and_the_landscape(trajectory_view):
     explorer, document, _ = trajectory_view
     assert document["kind"] == "trajectory"
@@ -271,3 +281,57 @@ def test_a_trajectory_explorer_on_a_landscape_unbounded_below_has_no_live_view()
                                           x0=(1.0, 0.01), steps=20)
     assert explorer.ax_loss.get_yscale() == "linear"
     assert static.view_document(explorer) is None
+
+
+def test_the_rate_map_view_leaves_the_explorer_as_it_was(map_view):
+    explorer, document, before = map_view
+    assert document["kind"] == "momentum-map"
+    assert explorer.png() == before
+    assert explorer.ax_path.get_animated() and explorer._contours.get_visible()
+
+
+def test_the_rate_map_controls_say_how_the_lr_range_follows_kappa(map_view):
+    explorer, document, _ = map_view
+    specs = {c["key"]: c for c in document["controls"]}
+    assert [c["key"] for c in document["controls"]] == ["kappa", "lr", "gamma"]
+    assert specs["kappa"]["continuous"] is False and "continuous" not in specs["gamma"]
+    follows = specs["lr"]["follows"]
+    assert follows["key"] == "kappa"
+    # the page's formula (js/controls.js followingRange) gives the library's range, bit for bit
+    for kappa in (1.0, 3.7, 50.0, 123.456, 1000.0):
+        top = follows["span"] / (kappa * follows["scale"])
+        assert (top / follows["ratio"], top) == explorer._lr_bounds(kappa)
+    assert (specs["lr"]["min"], specs["lr"]["max"], specs["lr"]["step"]) == (
+        *explorer._lr_bounds(50.0), explorer._lr_bounds(50.0)[0])
+    assert document["buttons"] == [{"label": "snap to optimum", "action": "snap_to_optimum"}]
+
+
+def test_the_rate_map_colours_are_the_kernel_image_colours(map_view):
+    """A rate's colour by the page's rule (js/momentum-map.js rateColourIndex) from the
+    document's table and scale ends, against matplotlib's own mapping of the kernel's image."""
+    _, document, _ = map_view
+    table = np.frombuffer(base64.b64decode(document["rate_colours"]), np.uint8).reshape(256, 3)
+    grey = document["no_convergence"]
+    norm = document["rate_norm"]
+    rates = np.concatenate([np.linspace(0.0, 1.0, 2001), [0.9999, 1.0, 1.0005, 1.2, np.nan]])
+    expected = plotting.rate_cmap()(plotting.rate_norm()(rates), bytes=True)[:, :3]
+    for rate, colour in zip(rates, expected, strict=True):
+        with np.errstate(invalid="ignore"):
+            x = (-np.log10(1.0 + norm["slack"] - rate) - norm["low"]) / (norm["high"] - norm["low"])
+        xa = x * 256
+        xa = 255.0 if xa == 256 else xa
+        ours = grey if np.isnan(xa) or xa >= 256 else table[int(xa)]
+        assert list(ours) == list(colour), rate
+    assert grey == [187, 187, 187]  # plotting.NO_CONVERGENCE_COLOR, #BBBBBB
+
+
+def test_the_rate_map_axes_are_the_figure_axes(map_view):
+    explorer, document, _ = map_view
+    fig_height = explorer.fig.bbox.height
+    for name, ax in (("map", explorer.ax_map), ("path", explorer.ax_path)):
+        left, top, width, height = document["axes"][name]["box"]
+        (x0, y0), (x1, y1) = ax.transAxes.transform([(0, 0), (1, 1)])
+        assert (left, top + height, left + width, top) == pytest.approx(
+            (x0, fig_height - y0, x1, fig_height - y1), abs=1e-9)
+    assert document["axes"]["map"]["x"]["limits"] == [0.0, explorer.LR_SPAN]
+    assert (document["resolution"], document["steps"], document["lam_min"]) == (16, 100, 2.0)

@@ -19,7 +19,7 @@ PRESSES = 3
 #: Explorers that have no static view yet: their pages show the widget view at its defaults
 #: (issue 14; what each needs is in the issue's report). A page must show a static view for
 #: every other explorer it displays.
-WITHOUT_STATIC_VIEW = {"MomentumRateMap", "OptimizerRace"}
+WITHOUT_STATIC_VIEW = {"OptimizerRace"}
 
 EXPLORERS = "() => document.querySelectorAll('.optbook-static-explorer').length"
 
@@ -84,6 +84,34 @@ def quadratic_rate_printed(values):
              "divergedAt": "null" if diverged is None else diverged}, explorer.alt_text())
 
 
+def momentum_map_printed(values):
+    """What the library's MomentumRateMap prints at ``values``, as the page writes it: the
+    point's rates, Polyak's optimum, and of the map its fastest cell and how many cells
+    converge. The explorer is the momentum chapter's (``lam_min=2``, the only page showing
+    one; another ``lam_min`` would show in the alternative text's eigenvalues)."""
+    from optbook import widgets
+
+    explorer = LIBRARY_EXPLORERS.get("momentum-map")
+    if explorer is None:
+        explorer = LIBRARY_EXPLORERS["momentum-map"] = widgets.MomentumRateMap(
+            kappa=values["kappa"], lr=values["lr"], gamma=values["gamma"], lam_min=2.0)
+    # the page's own lr with any new kappa (the library would otherwise rescale its own)
+    changed = {key: value for key, value in values.items() if explorer.values[key] != value}
+    if "kappa" in changed:
+        changed["lr"] = values["lr"]
+    if changed:
+        explorer.update(**changed)
+    rates = explorer.sweep.rate
+    converging = rates < 1.0
+    diverged = explorer.run.diverged_at
+    return ({"measuredRate": explorer.measured_rate, "theoryRate": explorer.theory_rate,
+             "divergedAt": "null" if diverged is None else diverged,
+             "optimumLr": explorer.optimum.lr, "optimumGamma": explorer.optimum.gamma,
+             "optimumRate": explorer.optimum.rate,
+             "fastestCell": float(rates[converging].min()) if converging.any() else math.nan,
+             "convergingCells": int(converging.sum())}, explorer.alt_text())
+
+
 #: The library's explorer of each live view, made once per test session.
 LIBRARY_EXPLORERS = {}
 
@@ -124,7 +152,8 @@ def trajectory_printed(values):
 #: For each kind of live view: what the library prints at the page's control values, as the
 #: page writes it in the container's data attributes (name -> number or text), and the
 #: alternative text.
-LIBRARY_PRINTED = {"quadratic-rate": quadratic_rate_printed, "trajectory": trajectory_printed}
+LIBRARY_PRINTED = {"quadratic-rate": quadratic_rate_printed, "trajectory": trajectory_printed,
+                   "momentum-map": momentum_map_printed}
 
 
 def same_number(page_value, library_value):
@@ -223,6 +252,42 @@ def test_every_control_of_every_explorer_moves_its_figure_and_numbers(browser, h
         "async () => (await axe.run('.optbook-static-explorer')).violations"
         ".map(v => `${v.impact} ${v.id}: ${v.nodes.length}`)")
     assert violations == [], f"{page_name}: {violations}"
+    page.close()
+
+
+def test_the_rate_map_snaps_to_the_optimum_and_its_lr_range_follows_kappa(browser, html_root):
+    """What the keyboard test does not move on the momentum chapter's rate map: the *snap to
+    optimum* button sets (lr, gamma) to Polyak's optimum, and a kappa move gives the lr slider
+    the library's range and keeps lr times kappa; the page prints the library's numbers."""
+    from optbook import theory
+
+    page, record = open_offline(browser, html_root, "chapters/momentum")
+    page.wait_for_function("() => Array.from(document.querySelectorAll('.optbook-static-explorer'))"
+                           ".every(e => e.dataset.mounted)")
+    kinds = page.locator(".optbook-static-explorer").evaluate_all(
+        "es => es.map(e => e.dataset.explorer)")
+    index = kinds.index("momentum-map")
+    container = page.locator(".optbook-static-explorer").nth(index)
+    container.get_by_role("button", name="snap to optimum").click()
+    now = page.evaluate(LIVE_STATE, index)
+    optimum = theory.heavy_ball_optimal(2.0, 2.0 * now["values"]["kappa"])
+    assert (now["values"]["lr"], now["values"]["gamma"]) == (optimum.lr, optimum.gamma)
+    check_live("momentum-map", now, "after snap")
+    lr_slider = container.locator("input[data-key='lr']")
+    for key in ("ArrowRight", "ArrowLeft", "ArrowLeft"):
+        before = now
+        container.locator("input[data-key='kappa']").focus()
+        page.keyboard.press(key)
+        now = page.evaluate(LIVE_STATE, index)
+        old, new = before["values"]["kappa"], now["values"]["kappa"]
+        assert new != old
+        explorer = LIBRARY_EXPLORERS["momentum-map"]
+        lo, hi = explorer._lr_bounds(new)
+        assert (float(lr_slider.get_attribute("min")), float(lr_slider.get_attribute("max"))) \
+            == (lo, hi)
+        assert now["values"]["lr"] == min(max(before["values"]["lr"] * old / new, lo), hi)
+        check_live("momentum-map", now, f"kappa {new}")
+    assert record["console"] == [] and record["pageerror"] == [] and record["remote"] == []
     page.close()
 
 

@@ -52,6 +52,9 @@ class MomentumRateMap(Explorer):
     KAPPA_RANGE = (1.0, 1000.0)
     LR_SPAN = 4.5
     """The map's axis :math:`\\eta\\lambda_{\\max}` ends at ``LR_SPAN`` (the boundary reaches 4)."""
+    LR_RATIO = 1000.0
+    """The :math:`\\eta` slider runs from its top :data:`LR_SPAN`:math:`/\\lambda_{\\max}` down to
+    the top over ``LR_RATIO``, in steps of that low end."""
     GAMMA_MAX = 0.99
 
     def __init__(self, kappa=100.0, lr=0.01, gamma=0.9, *, lam_min=1.0, resolution=256,
@@ -90,7 +93,7 @@ class MomentumRateMap(Explorer):
 
     def _lr_bounds(self, kappa):
         lr_max = self.LR_SPAN / (kappa * self.lam_min)
-        return lr_max / 1000, lr_max
+        return lr_max / self.LR_RATIO, lr_max
 
     def _kappa_spec(self, value):
         return controls.spec("kappa", "condition number κ", "κ", "log", value,

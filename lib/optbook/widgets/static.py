@@ -18,7 +18,8 @@ into native controls (``<input type="range">`` or ``<select>``, each with its sp
 and a figure. There are two kinds of view:
 
 * **live** (:class:`~optbook.widgets.quadratic_rate.QuadraticRateExplorer`,
-  :class:`~optbook.widgets.trajectory.TrajectoryExplorer`): matplotlib draws
+  :class:`~optbook.widgets.trajectory.TrajectoryExplorer`,
+  :class:`~optbook.widgets.momentum_map.MomentumRateMap`): matplotlib draws
   the scenery at build time (the figure without its moving parts: axes, ticks, labels,
   legend), the document gives each axes' box in CSS pixels and its data limits and scales
   (the data-to-pixel transform), and the page computes with its port of the library (kept
@@ -41,13 +42,14 @@ from __future__ import annotations
 
 import base64
 import html
+import inspect
 import io
 import itertools
 import json
 import math
 import os
 
-import matplotlib
+import matplotlib as mpl
 import numpy as np
 from matplotlib.backends.backend_agg import FigureCanvasAgg
 from matplotlib.figure import Figure
@@ -96,6 +98,7 @@ def view_html(document: dict) -> str:
 
 def view_document(explorer) -> dict | None:
     """The static view's document of ``explorer`` (module docstring), ``None`` if it has none."""
+    from optbook.widgets.momentum_map import MomentumRateMap
     from optbook.widgets.quadratic_rate import QuadraticRateExplorer
     from optbook.widgets.trajectory import TrajectoryExplorer
 
@@ -103,6 +106,8 @@ def view_document(explorer) -> dict | None:
         return quadratic_rate_document(explorer)
     if type(explorer) is TrajectoryExplorer:
         return trajectory_document(explorer)
+    if type(explorer) is MomentumRateMap:
+        return momentum_map_document(explorer)
     if precomputable(explorer.control_specs()):
         return precomputed_document(explorer)
     return None
@@ -332,7 +337,7 @@ def trajectory_document(explorer) -> dict | None:
     land = explorer.landscape
     fig = explorer.fig
     dpi = fig.dpi
-    rc = matplotlib.rcParams
+    rc = mpl.rcParams
     # the numbers of bins and ticks matplotlib's 'auto' locators ask for on these axes
     ticks = {
         "x_bins": int(np.clip(ax.xaxis.get_tick_space(), 1, 9)),
@@ -430,3 +435,82 @@ def _without_loss_axis_ticks(explorer) -> np.ndarray:
             tick.label1.set_color(text)
         ax.yaxis.label.set_visible(True)
         explorer._draw(FIGURE)  # the whole figure again, as it was
+
+
+def colour_table(cmap) -> str:
+    """A colour map's 256 colours as base64 of their RGB bytes, as matplotlib paints an image
+    with them (``bytes=True``: 255 times the colour, truncated); the page indexes them as
+    matplotlib does, ``int(x * 256)``, with 1 itself the last colour."""
+    rgb = cmap(np.arange(256), bytes=True)[:, :3]
+    return base64.b64encode(rgb.tobytes()).decode("ascii")
+
+
+def momentum_map_document(explorer) -> dict:
+    r"""The live view of a :class:`~optbook.widgets.momentum_map.MomentumRateMap`.
+
+    The scenery is the figure without what :math:`\kappa` or the point changes: the map's
+    cells, boundary, star, point and title, and the right-hand axes' contents, frame, ticks,
+    tick labels and vertical axis label (placed beside the tick labels; the horizontal one
+    stays). The page sweeps the map with ``js/sweep.js`` and
+    colours its cells with :func:`optbook.plotting.rate_norm` (its two ends, written here) and
+    the colour map's table; the right-hand axes' limits and three ticks follow
+    :func:`~optbook.widgets.engine.set_symmetric_limits`. Controls: the specifications, the
+    :math:`\kappa` slider marked ``"continuous": false`` (the map is swept on release, as in
+    the kernel), the :math:`\eta` slider's range given as ``"follows"``: its top is ``span /
+    (kappa * scale)``, its low end and step the top over ``ratio``, and a :math:`\kappa` change
+    keeps :math:`\eta\kappa` (clipped to the range); and the *snap to optimum* button.
+    """
+    specs = explorer.control_specs()
+    for spec in specs:
+        if spec["key"] == "kappa":
+            spec["continuous"] = bool(explorer._widgets["kappa"].continuous_update)
+        if spec["key"] == "lr":
+            spec["follows"] = {"key": "kappa", "span": explorer.LR_SPAN,
+                               "scale": explorer.lam_min, "ratio": explorer.LR_RATIO}
+    fig = explorer.fig
+    ax = explorer.ax_path
+    contours = explorer._contours
+    # the right-hand axes without its moving parts: its frame and axis labels are scenery (its
+    # ticks are drawn transparent, so the labels keep their places beside them)
+    colours = {name: (axis.get_major_ticks()[0].tick1line.get_color(),
+                      axis.get_major_ticks()[0].label1.get_color())
+               for name, axis in (("x", ax.xaxis), ("y", ax.yaxis))}
+    ax.set_animated(False)
+    contours.set_visible(False)
+    for spine in ax.spines.values():  # the page draws the frame over the level sets
+        spine.set_visible(False)
+    ax.yaxis.label.set_visible(False)  # beside tick labels whose width follows the run
+    ax.tick_params(color="none", labelcolor="none")
+    try:
+        base = _scenery(fig)
+    finally:
+        for name, (line, label) in colours.items():
+            ax.tick_params(axis=name, color=line, labelcolor=label)
+        for spine in ax.spines.values():
+            spine.set_visible(True)
+        ax.yaxis.label.set_visible(True)
+        contours.set_visible(True)
+        ax.set_animated(True)
+        explorer._draw(FIGURE)
+    norm = plotting.rate_norm()
+    slack = inspect.signature(plotting.rate_norm).parameters["slack"].default
+    # the scale's ends through its own forward function (the transform of matplotlib's
+    # FuncNorm), so the page divides by the numbers the kernel's image divides by
+    low, high = (float(v) for v in norm._trf.transform(np.array([norm.vmin, norm.vmax])))
+    return {
+        "kind": "momentum-map",
+        "controls": specs,
+        "buttons": [{"label": "snap to optimum", "action": "snap_to_optimum"}],
+        "size": [fig.bbox.width, fig.bbox.height],
+        "scenery": _rgba_png(base),
+        "axes": {"map": axes_geometry(explorer.ax_map), "path": axes_geometry(ax)},
+        "steps": explorer.steps,
+        "resolution": explorer.resolution,
+        "lam_min": explorer.lam_min,
+        "lr_span": explorer.LR_SPAN,
+        "rate_norm": {"slack": slack, "low": low, "high": high},
+        "rate_colours": colour_table(plotting.rate_cmap()),
+        "no_convergence": [int(v) for v in plotting.rate_cmap()(np.nan, bytes=True)[:3]],
+        "contour_colours": colour_table(mpl.colormaps[plotting.CONTOUR_CMAP]),
+        "path_style": list(plotting.optimizer_style("momentum")),
+    }
