@@ -164,7 +164,7 @@ class Activation(Layer):
 
     def __init__(self):
         super().__init__()
-        self._z = None
+        self._x = None
         self._y = None
         self._bias = self._grad_bias = np.empty(0)
         self._pattern = None
@@ -175,8 +175,9 @@ class Activation(Layer):
 
     def fuse_bias(self, linear: Linear) -> None:
         """Take over the bias of the linear layer before: this layer adds it in its forward
-        pass and sums its gradient in its backward pass, one pass over the batch fewer each
-        way. :class:`~optbook.nn.network.Sequential` does this for every such pair."""
+        pass (to the values it reads, leaving the linear layer's output as it is) and sums
+        its gradient in its backward pass, one pass over the batch fewer each way.
+        :class:`~optbook.nn.network.Sequential` does this for every such pair."""
         self._bias, self._grad_bias = linear.bias, linear.grad_bias
         linear.bias_fused = True
         linear._adds_bias = False
@@ -191,19 +192,21 @@ class Activation(Layer):
             if self._pattern.shape != x.shape:
                 raise ValueError(f"the frozen pattern has shape {self._pattern.shape}, the "
                                  f"batch {x.shape}: freeze on the batch you pass")
-            if self._bias.size:
-                x += self._bias
-            np.multiply(x, self._pattern, out=y)
-        self._z = x
+            np.multiply(self._preactivation(x), self._pattern, out=y)
+        self._x = x
         self._y = y
         return y
+
+    def _preactivation(self, x):
+        """:math:`z`: the input plus the fused bias (a new array), or the input itself."""
+        return x + self._bias if self._bias.size else x
 
     def backward(self, dy, need_dx=True):
         dx = self._dx
         if len(dx) != len(dy):
             dx = self._dx = self._buffer("dx", dy.shape[0], dy.shape[1])
         if self._pattern is None:
-            kernels.activation_backward(self.code, self.slope, self._z, self._y, dy, dx,
+            kernels.activation_backward(self.code, self.slope, self._y, dy, dx,
                                         self._grad_bias)
         else:
             np.multiply(dy, self._pattern, out=dx)
@@ -221,9 +224,10 @@ class Activation(Layer):
         :mod:`optbook.nn.sharpness` differentiates the gradient this way."""
         if self.code not in (kernels.RELU, kernels.LEAKY_RELU):
             raise ValueError(f"{self!r} is smooth: only the ReLU family has a pattern to freeze")
-        if self._z is None:
+        if self._x is None:
             raise ValueError("freeze_pattern needs a forward pass first")
-        self._pattern = np.where(self._z > 0, 1.0, self.slope).astype(self.dtype)
+        self._pattern = np.where(self._preactivation(self._x) > 0, 1.0,
+                                 self.slope).astype(self.dtype)
 
     def thaw_pattern(self) -> None:
         """Return to the layer's own nonlinearity (see :meth:`freeze_pattern`)."""
@@ -233,7 +237,10 @@ class Activation(Layer):
         """Mean and standard deviation of the last output, and the fraction of dead units
         (ReLU family) or of saturated outputs (tanh, sigmoid); see :func:`activation_statistics`.
         """
-        return activation_statistics(self.code, self._z, self._y)
+        # Outside a frozen pattern a ReLU-family output is > 0 exactly where its input is,
+        # so the output stands in for the input that the forward pass did not keep.
+        z = self._y if self._pattern is None else self._preactivation(self._x)
+        return activation_statistics(self.code, z, self._y)
 
 
 def activation_statistics(code, z, y) -> dict:
