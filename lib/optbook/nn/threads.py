@@ -14,10 +14,10 @@ Finding the loaded libraries is the costly part of ``threadpoolctl``: its
 ``threadpool_limits`` looks for them on every call, about 1.5 ms here, as long as five epochs
 of the digits network. This module finds them once and again only after new modules were
 imported (a new BLAS arrives with an extension module, such as SciPy's); entering and leaving
-the limit then take about 15 us. Single passes (``forward``, ``predict``, ``evaluate``,
-``loss_and_grad``) still keep the process's setting, since at a few microseconds the limit
-would cost more than the one thread saves; a chapter that loops over them on wide layers can
-wrap the loop in :func:`single_blas_thread`.
+the limit then take 8-15 us. Single passes (``forward``, ``predict``, ``evaluate``,
+``loss_and_grad``) keep the process's setting, as before: the limit would add a fifth to a
+pass of the digits network; a chapter that loops over them on wide layers can wrap the loop
+in :func:`single_blas_thread`.
 """
 
 from __future__ import annotations
