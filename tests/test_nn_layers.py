@@ -150,12 +150,13 @@ def test_network_gradient_with_penalty_matches_central_differences(layers, l2):
     assert np.max(check.relative_errors[np.abs(check.numeric) > 1e-4]) < 1e-6
 
 
-def test_fused_bias_gives_the_unfused_values():
+@pytest.mark.parametrize("make", [nn.ReLU, lambda: nn.LeakyReLU(0.1), nn.Tanh, nn.Sigmoid])
+def test_fused_bias_gives_the_unfused_values(make):
     """Inside a network a linear layer's bias is added and summed by the activation after it;
     the same layers apart (a dropout with keep=1 in between stops the fusion) agree."""
     rng = np.random.default_rng(0)
-    fused = nn.Sequential(nn.Linear(4, 6), nn.Tanh(), nn.Linear(6, 2), seed=1)
-    apart = nn.Sequential(nn.Linear(4, 6), nn.Dropout(keep=1.0), nn.Tanh(), nn.Linear(6, 2),
+    fused = nn.Sequential(nn.Linear(4, 6), make(), nn.Linear(6, 2), seed=1)
+    apart = nn.Sequential(nn.Linear(4, 6), nn.Dropout(keep=1.0), make(), nn.Linear(6, 2),
                           seed=1)
     assert fused.layers[0].bias_fused and not apart.layers[0].bias_fused
     x, y = rng.standard_normal((7, 4)), rng.integers(0, 2, 7)
@@ -163,6 +164,44 @@ def test_fused_bias_gives_the_unfused_values():
         net.loss_and_grad(x, y, "cross_entropy")
     np.testing.assert_allclose(fused.grads, apart.grads, rtol=1e-14, atol=1e-16)
     np.testing.assert_allclose(fused.predict(x), apart.predict(x), rtol=1e-14)
+
+
+@pytest.mark.parametrize("slope", [0.0, 0.1])
+def test_statistics_and_patterns_of_a_fused_layer_come_from_its_input_plus_the_bias(slope):
+    """The activation adds the bias of the linear layer before it to what it reads; its dead
+    units and its frozen pattern are those of z = x W^T + b computed here in NumPy, also on a
+    batch passed through a frozen pattern, whose outputs no longer tell the sign of z."""
+    rng = np.random.default_rng(3)
+    make = nn.ReLU if slope == 0.0 else (lambda: nn.LeakyReLU(slope))
+    net = nn.Sequential(nn.Linear(3, 8), make(), nn.Linear(8, 2), seed=0)
+    linear, act, out = net.layers
+    linear.bias[:3] = -50.0  # three units below zero on every example
+    linear.bias[3:] = 0.0  # the others change sign with the input
+    x = rng.standard_normal((6, 3))
+
+    def z_of(inputs):
+        return inputs @ linear.weight.T + linear.bias
+
+    def dead(z):
+        return np.mean(np.all(z <= 0, axis=0))
+
+    net.forward(x)
+    z = z_of(x)
+    stats = act.statistics()
+    y = np.where(z > 0, z, slope * z)
+    assert stats["dead"] == dead(z) >= 3 / 8
+    assert stats["mean"] == pytest.approx(y.mean(), rel=1e-13)
+    act.freeze_pattern()
+    x2 = -x
+    z2 = z_of(x2)
+    frozen = np.where(z > 0, 1.0, slope) * z2
+    np.testing.assert_allclose(net.forward(x2), frozen @ out.weight.T + out.bias, rtol=1e-13)
+    assert act.statistics()["dead"] == dead(z2)
+    if slope == 0.0:  # the frozen ReLU's outputs alone would count more units dead
+        assert dead(frozen) > dead(z2)
+    act.freeze_pattern()  # taken again: from z2 now
+    again = np.where(z2 > 0, 1.0, slope) * z2
+    np.testing.assert_allclose(net.forward(x2), again @ out.weight.T + out.bias, rtol=1e-13)
 
 
 def test_parameters_live_in_one_flat_vector_with_views_per_layer():

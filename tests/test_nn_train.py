@@ -2,6 +2,9 @@
 divergence, the digits benchmark network, and the checks of its arguments."""
 
 import math
+import subprocess
+import sys
+import textwrap
 
 import numpy as np
 import pytest
@@ -293,6 +296,42 @@ def test_training_runs_blas_on_one_thread_and_restores_the_setting():
     assert {path: during[path] for path in before} == dict.fromkeys(before, 1)
     after = blas_threads()
     assert {path: after[path] for path in before} == before
+
+
+def test_a_blas_loaded_after_a_first_run_runs_one_thread_in_the_next():
+    """The libraries are looked for once, not on every run: a BLAS that arrives after the
+    first run started (SciPy's, loaded by ``scipy.linalg``) must still be limited in the next
+    run. A fresh process, so that SciPy's BLAS is not loaded before the first run."""
+    script = textwrap.dedent("""
+        import numpy as np
+        from threadpoolctl import threadpool_info
+        from optbook import nn, optimizers
+
+        def blas_threads():
+            return {pool["filepath"]: pool["num_threads"] for pool in threadpool_info()
+                    if pool["user_api"] == "blas"}
+
+        def run():
+            rng = np.random.default_rng(0)
+            x, y = rng.standard_normal((24, 3)), rng.integers(0, 3, 24)
+            net = nn.Sequential(nn.Linear(3, 4), nn.Tanh(), nn.Linear(4, 3), seed=0)
+            return nn.train(net, "cross_entropy", optimizers.gd(0.1), (x, y), epochs=1,
+                            batch_size=12, on_epoch_end=lambda epoch, net: blas_threads(),
+                            progress=False).epoch_results[0]
+
+        start = blas_threads()
+        run()
+        import scipy.linalg  # noqa: F401
+        before = blas_threads()
+        assert any("scipy.libs" in path for path in set(before) - set(start)), (start, before)
+        during = run()
+        assert {path: during[path] for path in before} == dict.fromkeys(before, 1), during
+        assert blas_threads() == before
+        print("ok")
+    """)
+    done = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True,
+                          timeout=300)
+    assert done.returncode == 0 and done.stdout.strip() == "ok", done.stderr
 
 
 def test_the_stepper_checks_each_new_pair_of_vectors_and_then_steps_as_the_checked_step():

@@ -72,15 +72,14 @@ def activation_forward(code, slope, z, bias, y):
     :math:`\tanh z` or the logistic sigmoid :math:`1/(1+e^{-z})`.
 
     With a non-empty ``bias`` (the bias of the linear layer before, whose addition is fused
-    into this pass) it first adds ``bias[j]`` to ``z[i, j]`` in place.
+    into this pass) it computes ``y = phi(z + bias)``, leaving ``z`` as it is (writing
+    ``z + bias`` back would be one more pass over the batch).
     """
     a = z.dtype.type(slope)
     if bias.size > 0:
         for i in range(z.shape[0]):
             for j in range(z.shape[1]):
-                v = z[i, j] + bias[j]
-                z[i, j] = v
-                y[i, j] = _phi(code, a, v)
+                y[i, j] = _phi(code, a, z[i, j] + bias[j])
     else:
         for i in range(z.shape[0]):
             for j in range(z.shape[1]):
@@ -88,34 +87,36 @@ def activation_forward(code, slope, z, bias, y):
 
 
 @njit(cache=True, error_model="numpy", inline="always")
-def _phi_prime_times(code, a, z, y, g):
-    """``g * phi'(z)``, the derivative read from ``z`` (ReLU family) or ``y = phi(z)``."""
+def _phi_prime_times(code, a, y, g):
+    """``g * phi'(z)`` read from the output ``y = phi(z)``: for the ReLU family ``y > 0``
+    exactly where ``z > 0`` (the slope ``a`` is >= 0)."""
     zero = g * 0
     one = zero + 1
     if code == RELU:
-        return g if z > zero else zero
+        return g if y > zero else zero
     if code == LEAKY_RELU:
-        return g if z > zero else a * g
+        return g if y > zero else a * g
     if code == TANH:
         return g * (one - y * y)
     return g * (y * (one - y))
 
 
 @njit(cache=True, error_model="numpy")
-def activation_backward(code, slope, z, y, dy, dx, grad_bias):
-    r"""``dx = dy * phi'(z)``: ReLU 1 for :math:`z > 0` else 0 (the left derivative at 0, as
-    PyTorch), leaky ReLU 1 or :math:`a`, :math:`\tanh' = 1-y^2`, :math:`\sigma' = y(1-y)`.
+def activation_backward(code, slope, y, dy, dx, grad_bias):
+    r"""``dx = dy * phi'(z)`` from the output ``y = phi(z)``: ReLU 1 for :math:`z > 0` else 0
+    (the left derivative at 0, as PyTorch), leaky ReLU 1 or :math:`a`,
+    :math:`\tanh' = 1-y^2`, :math:`\sigma' = y(1-y)`.
 
     With a non-empty ``grad_bias`` it also writes the column sums of ``dx`` there: the bias
     gradient of the linear layer before (fused, as in :func:`activation_forward`).
     """
-    a = z.dtype.type(slope)
-    rows, cols = z.shape
+    a = y.dtype.type(slope)
+    rows, cols = y.shape
     if grad_bias.size > 0:
         acc = np.zeros(cols)
         for i in range(rows):
             for j in range(cols):
-                d = _phi_prime_times(code, a, z[i, j], y[i, j], dy[i, j])
+                d = _phi_prime_times(code, a, y[i, j], dy[i, j])
                 dx[i, j] = d
                 acc[j] += d
         for j in range(cols):
@@ -123,7 +124,7 @@ def activation_backward(code, slope, z, y, dy, dx, grad_bias):
     else:
         for i in range(rows):
             for j in range(cols):
-                dx[i, j] = _phi_prime_times(code, a, z[i, j], y[i, j], dy[i, j])
+                dx[i, j] = _phi_prime_times(code, a, y[i, j], dy[i, j])
 
 
 @njit(cache=True, error_model="numpy")

@@ -128,10 +128,11 @@ class Linear(Layer):
         self._weight_t = self.weight.T
 
     def forward(self, x, training=False):
-        # The hot path of training: a shape test instead of a call wherever it can.
+        # The hot path of training: a test of the batch size (len, the cheapest) instead of
+        # a call wherever it can; the widths were checked when the network was built.
         y = self._out
-        if y.shape[0] != x.shape[0]:
-            y = self._out = self._buffer("y", x.shape[0], self.n_out)
+        if len(y) != len(x):
+            y = self._out = self._buffer("y", len(x), self.n_out)
         np.dot(x, self._weight_t, out=y)
         if self._adds_bias:
             kernels.add_bias(y, self.bias)
@@ -145,8 +146,8 @@ class Linear(Layer):
         if not need_dx:
             return None
         dx = self._dx
-        if dx.shape[0] != dy.shape[0]:
-            dx = self._dx = self._buffer("dx", dy.shape[0], self.n_in)
+        if len(dx) != len(dy):
+            dx = self._dx = self._buffer("dx", len(dy), self.n_in)
         np.dot(dy, self.weight, out=dx)
         return dx
 
@@ -163,7 +164,7 @@ class Activation(Layer):
 
     def __init__(self):
         super().__init__()
-        self._z = None
+        self._x = None
         self._y = None
         self._bias = self._grad_bias = np.empty(0)
         self._pattern = None
@@ -174,15 +175,16 @@ class Activation(Layer):
 
     def fuse_bias(self, linear: Linear) -> None:
         """Take over the bias of the linear layer before: this layer adds it in its forward
-        pass and sums its gradient in its backward pass, one pass over the batch fewer each
-        way. :class:`~optbook.nn.network.Sequential` does this for every such pair."""
+        pass (to the values it reads, leaving the linear layer's output as it is) and sums
+        its gradient in its backward pass, one pass over the batch fewer each way.
+        :class:`~optbook.nn.network.Sequential` does this for every such pair."""
         self._bias, self._grad_bias = linear.bias, linear.grad_bias
         linear.bias_fused = True
         linear._adds_bias = False
 
     def forward(self, x, training=False):
         y = self._out
-        if y.shape != x.shape:
+        if len(y) != len(x):
             y = self._out = self._buffer("y", x.shape[0], x.shape[1])
         if self._pattern is None:
             kernels.activation_forward(self.code, self.slope, x, self._bias, y)
@@ -190,19 +192,21 @@ class Activation(Layer):
             if self._pattern.shape != x.shape:
                 raise ValueError(f"the frozen pattern has shape {self._pattern.shape}, the "
                                  f"batch {x.shape}: freeze on the batch you pass")
-            if self._bias.size:
-                x += self._bias
-            np.multiply(x, self._pattern, out=y)
-        self._z = x
+            np.multiply(self._preactivation(x), self._pattern, out=y)
+        self._x = x
         self._y = y
         return y
 
+    def _preactivation(self, x):
+        """:math:`z`: the input plus the fused bias (a new array), or the input itself."""
+        return x + self._bias if self._bias.size else x
+
     def backward(self, dy, need_dx=True):
         dx = self._dx
-        if dx.shape != dy.shape:
+        if len(dx) != len(dy):
             dx = self._dx = self._buffer("dx", dy.shape[0], dy.shape[1])
         if self._pattern is None:
-            kernels.activation_backward(self.code, self.slope, self._z, self._y, dy, dx,
+            kernels.activation_backward(self.code, self.slope, self._y, dy, dx,
                                         self._grad_bias)
         else:
             np.multiply(dy, self._pattern, out=dx)
@@ -220,9 +224,10 @@ class Activation(Layer):
         :mod:`optbook.nn.sharpness` differentiates the gradient this way."""
         if self.code not in (kernels.RELU, kernels.LEAKY_RELU):
             raise ValueError(f"{self!r} is smooth: only the ReLU family has a pattern to freeze")
-        if self._z is None:
+        if self._x is None:
             raise ValueError("freeze_pattern needs a forward pass first")
-        self._pattern = np.where(self._z > 0, 1.0, self.slope).astype(self.dtype)
+        self._pattern = np.where(self._preactivation(self._x) > 0, 1.0,
+                                 self.slope).astype(self.dtype)
 
     def thaw_pattern(self) -> None:
         """Return to the layer's own nonlinearity (see :meth:`freeze_pattern`)."""
@@ -232,7 +237,10 @@ class Activation(Layer):
         """Mean and standard deviation of the last output, and the fraction of dead units
         (ReLU family) or of saturated outputs (tanh, sigmoid); see :func:`activation_statistics`.
         """
-        return activation_statistics(self.code, self._z, self._y)
+        # Outside a frozen pattern a ReLU-family output is > 0 exactly where its input is,
+        # so the output stands in for the input that the forward pass did not keep.
+        z = self._y if self._pattern is None else self._preactivation(self._x)
+        return activation_statistics(self.code, z, self._y)
 
 
 def activation_statistics(code, z, y) -> dict:

@@ -271,9 +271,12 @@ class Sequential:
             buffers.append(h)
         if self._output_bias is not None:
             kernels.add_bias(h, self._output_bias[0])
-        # Copied after the whole pass: an activation adds the bias of the linear layer before
-        # it into that layer's output in place (see Activation.fuse_bias).
         outputs = [b.copy() for b in buffers]
+        # A linear layer followed by an activation leaves its bias to that activation (see
+        # Activation.fuse_bias), so its own output lacks it.
+        for out, layer, after in zip(outputs, self.layers, self.layers[1:], strict=False):
+            if isinstance(layer, Linear) and layer.has_bias and isinstance(after, Activation):
+                out += layer.bias
         if d_out is None:
             return Trace(outputs, [])
         d_out = np.asarray(d_out)
