@@ -120,7 +120,8 @@ export function frame(ctx, axes) {
  * "left" or "right" and at its "top" or "bottom". Greek symbols are italic runs, as mathtext
  * sets them.
  */
-export function runs(ctx, parts, x, y, { fontSize, align = "left", baseline = "top" }) {
+export function runs(ctx, parts, x, y,
+  { fontSize, align = "left", baseline = "top", color = "black" }) {
   const size = fontSize * POINT;
   const width = parts.reduce((sum, part) => {
     ctx.font = `${part.italic ? "italic " : ""}${size}px ${FONT}`;
@@ -128,7 +129,7 @@ export function runs(ctx, parts, x, y, { fontSize, align = "left", baseline = "t
   }, 0);
   let left = align === "right" ? x - width : x;
   ctx.textBaseline = baseline;
-  ctx.fillStyle = "black";
+  ctx.fillStyle = color;
   for (const part of parts) {
     ctx.font = `${part.italic ? "italic " : ""}${size}px ${FONT}`;
     ctx.fillText(part.text, left, y);
@@ -138,10 +139,12 @@ export function runs(ctx, parts, x, y, { fontSize, align = "left", baseline = "t
 }
 
 /**
- * A note in axes coordinates (plotting.note): lines of runs on a rounded white box (alpha
- * 0.85, padding a quarter of the font size), its top-left corner at (fx, fy) of the axes.
+ * A note in axes coordinates (plotting.note): lines of runs in `color` on a rounded white box
+ * (alpha 0.85, padding a quarter of the font size), its top-left corner at (fx, fy) of the axes,
+ * or its top-right corner with `align` "right" (each line then ends at fx).
  */
-export function note(ctx, axes, fx, fy, lines, fontSize = 9) {
+export function note(ctx, axes, fx, fy, lines, fontSize = 9,
+  { align = "left", color = "black" } = {}) {
   if (lines.length === 0) return;
   const size = fontSize * POINT;
   const lineHeight = 1.2 * size;
@@ -150,12 +153,64 @@ export function note(ctx, axes, fx, fy, lines, fontSize = 9) {
     return sum + ctx.measureText(part.text).width;
   }, 0));
   const pad = 0.25 * size;
-  const left = axes.box[0] + fx * axes.box[2];
+  const anchor = axes.box[0] + fx * axes.box[2];
+  const left = align === "right" ? anchor - Math.max(...widths) : anchor;
   const top = axes.box[1] + (1 - fy) * axes.box[3];
   ctx.beginPath();
   ctx.roundRect(left - pad, top - pad, Math.max(...widths) + 2 * pad,
     lines.length * lineHeight - (lineHeight - size) + 2 * pad, pad);
   ctx.fillStyle = "rgba(255, 255, 255, 0.85)";
   ctx.fill();
-  lines.forEach((parts, i) => runs(ctx, parts, left, top + i * lineHeight, { fontSize }));
+  lines.forEach((parts, i) => runs(ctx, parts, align === "right" ? anchor : left,
+    top + i * lineHeight, { fontSize, align, color }));
+}
+
+/**
+ * Round markers ("o", `size` points, filled with `color`, an edge of `edgeWidth` points) at
+ * every (xs[i], ys[i]) whose pixel is finite, clipped to the axes, as a line's markers.
+ */
+export function markers(ctx, axes, xs, ys, { size, color, edgeColor = color, edgeWidth = 1 }) {
+  ctx.save();
+  axes.clip(ctx);
+  ctx.beginPath();
+  const radius = (size * POINT) / 2;
+  for (let i = 0; i < xs.length; i++) {
+    const px = axes.px(xs[i]);
+    const py = axes.py(ys[i]);
+    if (!Number.isFinite(px) || !Number.isFinite(py)) continue;
+    ctx.moveTo(px + radius, py);
+    ctx.arc(px, py, radius, 0, 2 * Math.PI);
+  }
+  ctx.fillStyle = color;
+  ctx.fill();
+  ctx.setLineDash([]);
+  ctx.lineWidth = edgeWidth * POINT;
+  ctx.strokeStyle = edgeColor;
+  ctx.stroke();
+  ctx.restore();
+}
+
+/** matplotlib's "*" marker: a five-pointed star of `size` points (inner radius 0.381966). */
+export function star(ctx, axes, x, y, { size, color, edgeColor, edgeWidth = 1 }) {
+  const px = axes.px(x);
+  const py = axes.py(y);
+  if (!Number.isFinite(px) || !Number.isFinite(py)) return;
+  const outer = (size * POINT) / 2;
+  ctx.save();
+  axes.clip(ctx);
+  ctx.beginPath();
+  for (let k = 0; k < 10; k++) {
+    const r = k % 2 === 0 ? outer : 0.381966 * outer;
+    const theta = Math.PI / 2 + (k * Math.PI) / 5;
+    ctx.lineTo(px + r * Math.cos(theta), py - r * Math.sin(theta));
+  }
+  ctx.closePath();
+  ctx.fillStyle = color;
+  ctx.fill();
+  ctx.setLineDash([]);
+  ctx.lineJoin = "bevel";
+  ctx.lineWidth = edgeWidth * POINT;
+  ctx.strokeStyle = edgeColor;
+  ctx.stroke();
+  ctx.restore();
 }

@@ -5,10 +5,11 @@
 // Bundled into one classic script for the book, since browsers refuse ES modules from file://.
 
 import { buildControls } from "./controls.js";
+import { OptimizerRaceView } from "./optimizer-race.js";
 import { mountPrecomputed } from "./precomputed.js";
 import { QuadraticRateView } from "./quadratic-rate.js";
 
-const VIEWS = { "quadratic-rate": QuadraticRateView };
+const VIEWS = { "quadratic-rate": QuadraticRateView, "optimizer-race": OptimizerRaceView };
 
 function image(src, box, className) {
   const img = document.createElement("img");
