@@ -107,12 +107,22 @@ export function marker(ctx, axes, x, y, { size, color, edgeColor, edgeWidth = 1 
   ctx.stroke();
 }
 
-/** The axes' frame (matplotlib's spines, 0.8 pt), drawn over the curves as the kernel does. */
-export function frame(ctx, axes) {
+/**
+ * The axes' frame (matplotlib's spines, 0.8 pt), drawn over the curves as the kernel does. With
+ * `snap`, on pixel centres as Agg snaps a line one pixel wide (its PathSnapper): a sharp black
+ * frame rather than a grey one two pixels wide.
+ */
+export function frame(ctx, axes, { snap = false } = {}) {
   ctx.lineWidth = 0.8 * POINT;
   ctx.strokeStyle = "black";
   ctx.setLineDash([]);
-  ctx.strokeRect(...axes.box);
+  if (!snap) {
+    ctx.strokeRect(...axes.box);
+    return;
+  }
+  const [left, top, width, height] = axes.box;
+  const at = (v) => Math.floor(v + 0.5) + 0.5;
+  ctx.strokeRect(at(left), at(top), at(left + width) - at(left), at(top + height) - at(top));
 }
 
 /**
@@ -212,5 +222,71 @@ export function star(ctx, axes, x, y, { size, color, edgeColor, edgeWidth = 1 })
   ctx.lineWidth = edgeWidth * POINT;
   ctx.strokeStyle = edgeColor;
   ctx.stroke();
+  ctx.restore();
+}
+
+/**
+ * The part of the segment (x0, y0)-(x1, y1) inside the rectangle [left, top, right, bottom]
+ * (Liang-Barsky): [x0, y0, x1, y1, whether the first end moved], or null if none is inside.
+ */
+function clipSegment(x0, y0, x1, y1, [left, top, right, bottom]) {
+  const dx = x1 - x0;
+  const dy = y1 - y0;
+  let enter = 0;
+  let leave = 1;
+  for (const [p, q] of [[-dx, x0 - left], [dx, right - x0], [-dy, y0 - top], [dy, bottom - y0]]) {
+    if (p === 0) {
+      if (q < 0) return null;
+    } else if (p < 0) {
+      enter = Math.max(enter, q / p);
+    } else {
+      leave = Math.min(leave, q / p);
+    }
+  }
+  if (enter > leave) return null;
+  return [x0 + enter * dx, y0 + enter * dy, leave < 1 ? x0 + leave * dx : x1,
+    leave < 1 ? y0 + leave * dy : y1, enter > 0];
+}
+
+/**
+ * `line` for a line that may leave the figure (a diverging run), stroked as matplotlib's Agg
+ * backend strokes it: each segment is first cut to the figure of `size` [width, height] CSS
+ * pixels grown by a pixel (matplotlib's PathClipper), and where the line comes back in a new
+ * piece starts, so the dash pattern restarts there as Agg's does. (Chromium strokes a dashed
+ * segment millions of pixels long as a solid one.)
+ */
+export function figureLine(ctx, axes, xs, ys, style, size) {
+  const bounds = [-1, -1, size[0] + 1, size[1] + 1];
+  ctx.save();
+  axes.clip(ctx);
+  ctx.beginPath();
+  let previous = null;
+  let open = false;
+  for (let i = 0; i < xs.length; i++) {
+    const px = axes.px(xs[i]);
+    const py = axes.py(ys[i]);
+    if (!Number.isFinite(px) || !Number.isFinite(py)) {
+      previous = null;
+      continue;
+    }
+    if (previous === null) {
+      open = false;
+      if (px >= bounds[0] && px <= bounds[2] && py >= bounds[1] && py <= bounds[3]) {
+        ctx.moveTo(px, py);
+        open = true;
+      }
+    } else {
+      const piece = clipSegment(previous[0], previous[1], px, py, bounds);
+      if (piece === null) {
+        open = false;
+      } else {
+        if (piece[4] || !open) ctx.moveTo(piece[0], piece[1]);
+        ctx.lineTo(piece[2], piece[3]);
+        open = piece[2] === px && piece[3] === py;
+      }
+    }
+    previous = [px, py];
+  }
+  stroke(ctx, style);
   ctx.restore();
 }

@@ -3,7 +3,7 @@
 // image, from the build) and both paths; right, f(x_t) - f* of both runs on the fixed log axis,
 // with the length of the rule's first step against its closed form (optbook.adaptive.first_step).
 
-import { Axes, frame, line, marker, markers, note, star } from "./figure.js";
+import { Axes, figureLine, frame, marker, markers, note, star } from "./figure.js";
 import { fixed, general, spoken } from "./format.js";
 import { landscape } from "./landscapes.js";
 import { fma } from "./libm.js";
@@ -150,7 +150,7 @@ export class OptimizerRaceView {
 
   /** The level sets' axes, in the explorer's z-order: frame, paths, minimisers, start, notes. */
   drawPaths(ctx, ax, { land, method, race, gd, raceGap, gdGap }) {
-    frame(ctx, ax);
+    frame(ctx, ax, { snap: true });
     for (const [run, color, style] of [[race, method.color, method.dash],
       [gd, this.doc.gd.color, "--"]]) {
       const xs = new Float64Array(run.count);
@@ -159,7 +159,7 @@ export class OptimizerRaceView {
         xs[t] = run.positions[2 * t];
         ys[t] = run.positions[2 * t + 1];
       }
-      line(ctx, ax, xs, ys, { color, width: 1.4, style });
+      figureLine(ctx, ax, xs, ys, { color, width: 1.4, style }, this.doc.size);
       markers(ctx, ax, xs, ys, { size: 2.5, color });
     }
     for (const [x, y] of land.minimizers) {
@@ -180,9 +180,10 @@ export class OptimizerRaceView {
       [gd, this.doc.gd.color, "--"]]) {
       const values = Array.from(run.losses.subarray(0, run.count),
         (loss) => Math.max(Math.max(loss, floor) - land.minValue, TINY));
-      line(ctx, ax, this.stepAxis.slice(0, run.count), values, { color, width: 1.4, style });
+      figureLine(ctx, ax, this.stepAxis.slice(0, run.count), values, { color, width: 1.4, style },
+        this.doc.size);
     }
-    frame(ctx, ax);
+    frame(ctx, ax, { snap: true });
     const plain = (text) => [{ text, italic: false }];
     note(ctx, ax, 0.97, 0.97, [plain(`first step ${general(measured, 3)}`),
       plain(`closed form ${general(theory, 3)}`), plain(`ratio ${fixed(measured / theory, 4)}`)],
