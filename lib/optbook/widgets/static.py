@@ -333,7 +333,7 @@ def optimizer_race_document(explorer) -> dict:
         explorer.update(method=method)
         legend_extents.append(explorer._legend.get_window_extent(fig.canvas.get_renderer()))
         legends[method] = _scenery(fig)
-        methods[method] = _race_method(explorer.current_optimizer())
+        methods[method] = race_method(explorer.current_optimizer())
     legend_box = _pixel_box(Bbox.union(legend_extents), fig, pad=1)
     # The path axes' column, from the figure's left edge to the loss axes' label and down to
     # the legend: only the landscape changes what it shows.
@@ -349,12 +349,7 @@ def optimizer_race_document(explorer) -> dict:
             column[2] = math.floor(explorer.ax_loss.get_tightbbox(renderer).x0) - 1
         if path_extent.x1 > column[2] or height - path_extent.y0 > column[3]:
             raise ValueError(f"{name}: the path axes reach into the loss axes or the legend")
-        land = explorer.landscape(name)
-        landscapes_doc[name] = {
-            "code": int(land.code), "params": [float(p) for p in land.params],
-            "start": [float(v) for v in explorer.start(name)],
-            "minimizers": land.minimizers.tolist(), "minValue": float(land.min_value),
-            "axes": axes_geometry(explorer.ax_path)}
+        landscapes_doc[name] = {**race_landscape(name), "axes": axes_geometry(explorer.ax_path)}
     explorer.update(**start)
     with _hidden([explorer._legend, explorer._contours]):  # both are the images' part
         base = _scenery(fig)
@@ -409,9 +404,24 @@ def _crop(rgba, box) -> np.ndarray:
     return rgba[top:top + height, left:left + width]
 
 
-def _race_method(opt) -> dict:
-    """What the race's page needs of one adaptive rule: its label, the controls it reads, its
-    other hyper-parameters (the library's defaults, by the library's names), its style."""
+def race_landscape(name) -> dict:
+    """What the race's page computes with of the landscape called ``name``
+    (:data:`~optbook.widgets.optimizer_race.LANDSCAPES`): its code and parameters, start,
+    minimisers and minimum."""
+    from optbook.widgets import optimizer_race as race
+
+    make, _, given = race.LANDSCAPES[name]
+    land = make()
+    start = land.start if given is None else given
+    return {"code": int(land.code), "params": [float(p) for p in land.params],
+            "start": [float(v) for v in start], "minimizers": land.minimizers.tolist(),
+            "minValue": float(land.min_value)}
+
+
+def race_method(opt) -> dict:
+    """What the race's page needs of the adaptive rule ``opt``: its label, the controls it
+    reads, its other hyper-parameters (by the library's names: the page sets those the
+    controls give), its colour and line style."""
     from optbook.widgets import optimizer_race as race
 
     colour, dash = plotting.optimizer_style(opt.name)
