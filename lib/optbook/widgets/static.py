@@ -17,13 +17,16 @@ into native controls (``<input type="range">`` or ``<select>``, each with its sp
 ``aria-label``) built from the explorer's :meth:`~optbook.widgets.engine.Explorer.control_specs`
 and a figure. There are two kinds of view:
 
-* **live** (:class:`~optbook.widgets.quadratic_rate.QuadraticRateExplorer`): matplotlib draws
+* **live** (:class:`~optbook.widgets.quadratic_rate.QuadraticRateExplorer`,
+  :class:`~optbook.widgets.optimizer_race.OptimizerRace`): matplotlib draws
   the scenery at build time (the figure without its moving parts: axes, ticks, labels,
   legend), the document gives each axes' box in CSS pixels and its data limits and scales
   (the data-to-pixel transform), and the page computes with its port of the library (kept
   identical by the test vectors of ``tests/js``) and draws the moving parts on a canvas over
   the scenery. Where an axis' limits follow the state, the document holds one strip of that
-  axis' ticks and labels per limits a slider setting reaches.
+  axis' ticks and labels per limits a slider setting reaches; where a choice changes part of
+  the scenery (:class:`~optbook.widgets.optimizer_race.OptimizerRace`'s landscape and rule), one
+  image of that part per option.
 * **precomputed** (any other explorer whose controls each take finitely many settings, at most
   :data:`MAX_STATES` combinations; the contract of issue 14): the explorer is moved through
   every combination with ``update`` at build time, and the document holds the figure (PNG) and
