@@ -151,13 +151,14 @@ export function runs(ctx, parts, x, y,
 /**
  * A note in axes coordinates (plotting.note): lines of runs in `color` on a rounded white box
  * (alpha 0.85, padding a quarter of the font size), its top-left corner at (fx, fy) of the axes,
- * or its top-right corner with `align` "right" (each line then ends at fx).
+ * or its top-right corner with `align` "right" (each line then ends at fx); `lineStep` CSS
+ * pixels from one line to the next (1.2 times the font size unless given).
  */
 export function note(ctx, axes, fx, fy, lines, fontSize = 9,
-  { align = "left", color = "black" } = {}) {
+  { align = "left", color = "black", lineStep } = {}) {
   if (lines.length === 0) return;
   const size = fontSize * POINT;
-  const lineHeight = 1.2 * size;
+  const lineHeight = lineStep ?? 1.2 * size;
   const widths = lines.map((parts) => parts.reduce((sum, part) => {
     ctx.font = `${part.italic ? "italic " : ""}${size}px ${FONT}`;
     return sum + ctx.measureText(part.text).width;
@@ -175,9 +176,13 @@ export function note(ctx, axes, fx, fy, lines, fontSize = 9,
     top + i * lineHeight, { fontSize, align, color }));
 }
 
+/** A marker's pixel as Agg places it: on the nearest pixel corner. */
+const snapped = (p) => Math.floor(p + 0.5);
+
 /**
  * Round markers ("o", `size` points, filled with `color`, an edge of `edgeWidth` points) at
- * every (xs[i], ys[i]) whose pixel is finite, clipped to the axes, as a line's markers.
+ * every (xs[i], ys[i]) whose pixel is finite, clipped to the axes, as a line's markers (on
+ * pixel corners, as Agg draws them).
  */
 export function markers(ctx, axes, xs, ys, { size, color, edgeColor = color, edgeWidth = 1 }) {
   ctx.save();
@@ -185,8 +190,8 @@ export function markers(ctx, axes, xs, ys, { size, color, edgeColor = color, edg
   ctx.beginPath();
   const radius = (size * POINT) / 2;
   for (let i = 0; i < xs.length; i++) {
-    const px = axes.px(xs[i]);
-    const py = axes.py(ys[i]);
+    const px = snapped(axes.px(xs[i]));
+    const py = snapped(axes.py(ys[i]));
     if (!Number.isFinite(px) || !Number.isFinite(py)) continue;
     ctx.moveTo(px + radius, py);
     ctx.arc(px, py, radius, 0, 2 * Math.PI);
@@ -200,10 +205,13 @@ export function markers(ctx, axes, xs, ys, { size, color, edgeColor = color, edg
   ctx.restore();
 }
 
-/** matplotlib's "*" marker: a five-pointed star of `size` points (inner radius 0.381966). */
+/**
+ * matplotlib's "*" marker: a five-pointed star of `size` points (inner radius 0.381966), on a
+ * pixel corner as Agg draws it.
+ */
 export function star(ctx, axes, x, y, { size, color, edgeColor, edgeWidth = 1 }) {
-  const px = axes.px(x);
-  const py = axes.py(y);
+  const px = snapped(axes.px(x));
+  const py = snapped(axes.py(y));
   if (!Number.isFinite(px) || !Number.isFinite(py)) return;
   const outer = (size * POINT) / 2;
   ctx.save();

@@ -3,7 +3,7 @@
 // image, from the build) and both paths; right, f(x_t) - f* of both runs on the fixed log axis,
 // with the length of the rule's first step against its closed form (optbook.adaptive.first_step).
 
-import { Axes, figureLine, frame, marker, markers, note, star } from "./figure.js";
+import { Axes, figureLine, frame, markers, note, star } from "./figure.js";
 import { fixed, general, spoken } from "./format.js";
 import { landscape } from "./landscapes.js";
 import { fma } from "./libm.js";
@@ -165,7 +165,8 @@ export class OptimizerRaceView {
     for (const [x, y] of land.minimizers) {
       star(ctx, ax, x, y, { size: 11, color: BLACK, edgeColor: "white", edgeWidth: 0.6 });
     }
-    marker(ctx, ax, land.start[0], land.start[1], { size: 6, color: "white", edgeColor: BLACK });
+    markers(ctx, ax, [land.start[0]], [land.start[1]], { size: 6, color: "white",
+      edgeColor: BLACK });
     note(ctx, ax, 0.03, 0.97, [[{ text: fate(GD_LABEL, gd, gdGap), italic: false }]], 9,
       { color: this.doc.gd.text });
     note(ctx, ax, 0.03, 0.86, [[{ text: fate(method.label, race, raceGap), italic: false }]], 9,
@@ -187,6 +188,6 @@ export class OptimizerRaceView {
     const plain = (text) => [{ text, italic: false }];
     note(ctx, ax, 0.97, 0.97, [plain(`first step ${general(measured, 3)}`),
       plain(`closed form ${general(theory, 3)}`), plain(`ratio ${fixed(measured / theory, 4)}`)],
-    9, { align: "right" });
+    9, { align: "right", lineStep: this.doc.noteLineStep });
   }
 }

@@ -370,6 +370,7 @@ def optimizer_race_document(explorer) -> dict:
                               for m, image in legends.items()}},
         "landscapes": landscapes_doc,
         "loss": axes_geometry(explorer.ax_loss),
+        "noteLineStep": _note_line_step(explorer.ax_loss),
         "lossFloor": race.LOSS_LIMITS[0] / 10,
         "steps": explorer.STEPS,
         "methods": methods,
@@ -400,6 +401,19 @@ def _pixel_box(extent, fig, pad=0) -> list:
     right = min(width, math.ceil(extent.x1) + pad)
     bottom = min(height, math.ceil(height - extent.y0) + pad)
     return [left, top, right - left, bottom - top]
+
+
+def _note_line_step(ax) -> float:
+    """Pixels from one line of a note (:func:`optbook.plotting.note`) to the next, as
+    matplotlib lays several lines out (from the fonts' line gap and ascent, more than the
+    1.2 font sizes of a browser's): the height a third line adds to a note."""
+    renderer = ax.figure.canvas.get_renderer()
+    heights = []
+    for text in ("lp\nlp", "lp\nlp\nlp"):
+        probe = plotting.note(ax, 0.5, 0.5, text)
+        heights.append(probe.get_window_extent(renderer).height)
+        probe.remove()
+    return heights[1] - heights[0]
 
 
 def _crop(rgba, box) -> np.ndarray:
