@@ -122,6 +122,14 @@ export class OptimizerRaceView {
     this.paths = Object.fromEntries(Object.entries(document_.landscapes)
       .map(([name, land]) => [name, new Axes(land.axes)]));
     this.stepAxis = Array.from({ length: document_.steps + 1 }, (_, t) => t);
+    // Every image decoded once, now, so that a swap shows in the frame that redraws the paths.
+    this.decoded = [...Object.values(document_.landscapes).map((land) => land.scenery),
+      ...Object.values(document_.legend.images)].map((src) => {
+      const img = document.createElement("img");
+      img.src = src;
+      img.decode().catch(() => {});
+      return img;
+    });
   }
 
   /** Recompute at `values` and draw; returns the alternative text and the printed numbers. */
