@@ -13,6 +13,7 @@ from benchmarks import (
     bench_finite_sum,
     bench_nn,
     bench_static,
+    bench_static_race,
     bench_sweep,
     bench_trajectory,
     bench_widgets,
@@ -33,7 +34,7 @@ def main():
     # the same fresh process took 1.07-1.10 s here, against 0.91-0.94 s just before it.
     for module in (bench_coldstart, bench_trajectory, bench_sweep, bench_adam, bench_dispatch,
                    bench_widgets, bench_depth_explorer, bench_nn, bench_finite_sum,
-                   bench_static):
+                   bench_static, bench_static_race):
         rows += module.run()
     width = max(len(r["figure"]) for r in rows)
     print(f"{'figure':<{width}}  {'goal':<27}  {'measured':>9}  {'ratio':>8}  unit")

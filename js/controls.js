@@ -107,11 +107,13 @@ export function buildControls(specs, onChange) {
     const label = document.createElement("label");
     Object.assign(label.style, { display: "inline-flex", alignItems: "center", gap: "0.4em",
       marginRight: "1.5em" });
+    // A control without a symbol (a choice of rule or landscape) is named by its label; a
+    // select shows its value itself, without a readout (as the precomputed view's controls).
     const name = document.createElement("span");
     name.className = "optbook-symbol";
     name.textContent = spec.symbol || spec.label;
     name.title = spec.label;
-    name.style.fontStyle = "italic";
+    if (spec.symbol) name.style.fontStyle = "italic";
     const readout = document.createElement("output");
     Object.assign(readout.style, { minWidth: "3.5em", fontVariantNumeric: "tabular-nums" });
     const show = (value) => {
@@ -144,7 +146,8 @@ export function buildControls(specs, onChange) {
         setters[spec.key](followingValue(values[spec.key], from, to, range));
       });
     }
-    label.append(name, widget, readout);
+    label.append(name, widget);
+    if (spec.kind !== "choice") label.append(readout);
     element.append(label);
   }
   /** Set control `key` to `value` as the library would be given it (no onChange call). */

@@ -7,11 +7,12 @@
 import { buildControls, groupControls } from "./controls.js";
 import { mountPrecomputed } from "./precomputed.js";
 import { MomentumMapView } from "./momentum-map.js";
+import { OptimizerRaceView } from "./optimizer-race.js";
 import { QuadraticRateView } from "./quadratic-rate.js";
 import { TrajectoryView } from "./trajectory-explorer.js";
 
 const VIEWS = { "quadratic-rate": QuadraticRateView, "trajectory": TrajectoryView,
-  "momentum-map": MomentumMapView };
+  "momentum-map": MomentumMapView, "optimizer-race": OptimizerRaceView };
 
 function image(src, box, className) {
   const img = document.createElement("img");

@@ -295,7 +295,7 @@ export class TrajectoryView {
       if (run.divergedAt === null) return;
       note(ctx, ax, 0.03, 0.97 - 0.09 * k,
         [[{ text: `${spec.label}: diverged at step ${run.divergedAt}`, italic: false }]], 9,
-        spec.text_colour);
+        { color: spec.text_colour });
     });
   }
 }

@@ -335,3 +335,80 @@ def test_the_rate_map_axes_are_the_figure_axes(map_view):
             (x0, fig_height - y0, x1, fig_height - y1), abs=1e-9)
     assert document["axes"]["map"]["x"]["limits"] == [0.0, explorer.LR_SPAN]
     assert (document["resolution"], document["steps"], document["lam_min"]) == (16, 100, 2.0)
+
+
+# --------------------------------------------------------------------------- the optimizer race
+
+
+@pytest.fixture(scope="module")
+def race_view():
+    explorer = widgets.OptimizerRace(method="adam", landscape="ravine", lr=0.1)
+    before = (explorer.values, explorer.png())
+    document = static.view_document(explorer)
+    return explorer, document, before
+
+
+def png_pixels(data_url) -> np.ndarray:
+    """A data URL's PNG as RGBA bytes."""
+    return np.round(png_of(data_url) * 255).astype(np.uint8)
+
+
+def test_the_race_view_leaves_the_explorer_as_it_was(race_view):
+    explorer, document, (values, png) = race_view
+    assert document["kind"] == "optimizer-race"
+    assert document["controls"] == explorer.control_specs()
+    assert explorer.values == values
+    assert explorer.png() == png
+
+
+@pytest.mark.parametrize("method, landscape", [("adam", "ravine"), ("adadelta", "rosenbrock"),
+                                               ("adagrad", "two minima"),
+                                               ("nadam", "rotated ravine")])
+def test_the_race_images_put_together_are_the_kernel_figure_without_its_moving_parts(
+        race_view, method, landscape):
+    explorer, document, (values, _) = race_view
+    page = png_pixels(document["scenery"])
+    for key, image in ((document["column"], document["landscapes"][landscape]["scenery"]),
+                       (document["legend"]["box"], document["legend"]["images"][method])):
+        left, top, width, height = key
+        page[top:top + height, left:left + width] = png_pixels(image)
+    explorer.update(method=method, landscape=landscape)
+    explorer.fig.canvas.draw()  # the animated (moving) artists are left out
+    kernel = np.asarray(explorer.fig.canvas.buffer_rgba()).copy()
+    explorer.update(**values)
+    assert page.shape == kernel.shape
+    assert np.array_equal(page, kernel)
+
+
+def test_the_race_axes_are_the_landscapes_windows_and_the_fixed_loss_axis(race_view):
+    from optbook.widgets import optimizer_race
+
+    _, document, _ = race_view
+    for name, (_, window, _) in optimizer_race.LANDSCAPES.items():
+        axes = document["landscapes"][name]["axes"]
+        assert (axes["x"]["limits"], axes["y"]["limits"]) == (list(window[0]), list(window[1]))
+    loss = document["loss"]
+    assert loss["y"] == {"scale": "log", "limits": [1e-10, 1e3]}
+    assert loss["x"]["limits"] == [0.0, 300.0]
+    # the path axes' column ends before the loss axes begin, above the legend
+    left, top, width, height = document["column"]
+    path_box = document["landscapes"]["ravine"]["axes"]["box"]
+    assert path_box[0] + path_box[2] < left + width < loss["box"][0]
+    assert top + height == document["legend"]["box"][1] > loss["box"][1] + loss["box"][3]
+
+
+def test_the_race_page_gets_each_rules_hyper_parameters_and_the_landscapes_start(race_view):
+    import math
+
+    _, document, _ = race_view
+    methods = document["methods"]
+    assert methods["rmsprop"]["beta2"] == "rho" and methods["adam"]["beta2"] == "beta2"
+    assert methods["adagrad"]["reads"] == ["lr", "eps"]
+    assert methods["adagrad"]["hyper"]["initial_accumulator"] == 0.0
+    assert methods["nadam"]["decayPowers"] == [math.pow(0.96, 0.004), math.pow(0.96, 0.008)]
+    assert methods["nadam"]["hyper"]["decay_factor"] == math.pow(0.96, 0.004)
+    lands = document["landscapes"]
+    assert lands["ravine"]["start"] == [4.0, 0.5] and lands["rosenbrock"]["start"] == [-1.2, 1.0]
+    # the rotated ravine: eigenvalues 2 and 100 at 45 degrees, A = [[51, -49], [-49, 51]]
+    assert lands["rotated ravine"]["params"][3:] == pytest.approx([51.0, -49.0, -49.0, 51.0],
+                                                                  rel=1e-14)

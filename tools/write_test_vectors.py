@@ -345,6 +345,58 @@ def conditioned_constructors():
     return rows
 
 
+def race(rng) -> dict:
+    """The optimizer race (``widgets.OptimizerRace``) as its page computes it: the document's
+    landscapes and rules (``optbook.widgets.static``), and for every rule on every landscape,
+    at the explorer's defaults, at the ends of its controls and at random settings: where each
+    run diverged, the final gaps f - f*, the first step measured and its closed form
+    (``optbook.adaptive.first_step``), each as the explorer computes them; and
+    ``numpy.linalg.norm`` of random 2-vectors (the explorer's lengths)."""
+    from optbook import adaptive
+    from optbook.widgets import optimizer_race, static
+
+    landscapes_doc = {name: static.race_landscape(name) for name in optimizer_race.LANDSCAPES}
+    made = {name: optimizer_race.LANDSCAPES[name][0]() for name in landscapes_doc}
+    methods, cases = {}, []
+    fixed = [{"lr": 0.1, "beta1": 0.9, "beta2": 0.999, "eps": 1e-8},
+             {"lr": 1.0, "beta1": 0.0, "beta2": 0.9, "eps": 1e-2},
+             {"lr": 1e-3, "beta1": 0.9, "beta2": 0.99, "eps": 1e-8}]
+    for method, reads in optimizer_race.METHODS.items():
+        for land_name, land in made.items():
+            x0 = np.array(landscapes_doc[land_name]["start"])
+            settings = fixed + [{"lr": float(10.0 ** rng.uniform(-3, 0)),
+                                 "beta1": float(rng.uniform(0, 0.9)),
+                                 "beta2": float(rng.choice([0.9, 0.99, 0.999])),
+                                 "eps": float(10.0 ** rng.uniform(-8, -2))} for _ in range(3)]
+            for values in settings:
+                kwargs = {"lr": values["lr"], "eps": values["eps"]}
+                if "beta2" in reads:
+                    kwargs["rho" if method in ("rmsprop", "adadelta") else "beta2"] = \
+                        values["beta2"]
+                if "beta1" in reads:
+                    kwargs["beta1"] = values["beta1"]
+                opt = optimizers.get(method, **kwargs)
+                methods[method] = static.race_method(opt)
+                runs = [run.trajectory(land, opt, x0, optimizer_race.OptimizerRace.STEPS),
+                        run.trajectory(land, optimizers.gd(opt.lr), x0,
+                                       optimizer_race.OptimizerRace.STEPS)]
+                step = adaptive.first_step(opt, land.grad(x0))
+                measured = (float(np.linalg.norm(runs[0].positions[1] - x0))
+                            if runs[0].steps_run >= 1 else math.nan)
+                gaps = [None if r.diverged_at is not None
+                        else float(r.losses[-1] - land.min_value) for r in runs]
+                cases.append({
+                    "method": method, "landscape": land_name, **values,
+                    "diverged_at": [r.diverged_at for r in runs], "gaps": gaps,
+                    "first_step": [float(v) for v in step],
+                    "measured": number(measured), "theory": float(np.linalg.norm(step)),
+                })
+    pairs = rng.standard_normal((2000, 2)) * 10.0 ** rng.uniform(-5, 5, (2000, 2))
+    return {"steps": optimizer_race.OptimizerRace.STEPS, "landscapes": landscapes_doc,
+            "methods": methods, "cases": cases,
+            "norms": {"pairs": b64(pairs), "norm": b64([np.linalg.norm(p) for p in pairs])}}
+
+
 def compiled_beforehand() -> set:
     """The (landscape code, rule code, decay) kernels that ``make test`` compiles before
     ``js-test``: every pair of :mod:`optbook.warmup` (postBuild), and the library tests' pairs
@@ -368,6 +420,7 @@ def write(path: Path = OUT) -> dict:
     rng = np.random.default_rng(SEED)
     table = landscape_table()
     cases = sampled_cases(table, rng) + special_cases(table)
+    race_vectors = race(np.random.default_rng(SEED + 1))
     check_rule_forms(cases)
     check_kernels()
     vectors = {
@@ -380,6 +433,7 @@ def write(path: Path = OUT) -> dict:
         "conditioned_quadratic": conditioned_constructors(),
         "formats": formats(rng),
         "ticks": tick_vectors(),
+        "race": race_vectors,
     }
     path.parent.mkdir(parents=True, exist_ok=True)
     path.write_text(json.dumps(vectors))

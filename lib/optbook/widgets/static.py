@@ -19,7 +19,8 @@ and a figure. There are two kinds of view:
 
 * **live** (:class:`~optbook.widgets.quadratic_rate.QuadraticRateExplorer`,
   :class:`~optbook.widgets.trajectory.TrajectoryExplorer`,
-  :class:`~optbook.widgets.momentum_map.MomentumRateMap`): matplotlib draws
+  :class:`~optbook.widgets.momentum_map.MomentumRateMap`,
+  :class:`~optbook.widgets.optimizer_race.OptimizerRace`): matplotlib draws
   the scenery at build time (the figure without its moving parts: axes, ticks, labels,
   legend), the document gives each axes' box in CSS pixels and its data limits and scales
   (the data-to-pixel transform), and the page computes with its port of the library (kept
@@ -27,7 +28,9 @@ and a figure. There are two kinds of view:
   the scenery. Where an axis' limits follow the state, the document holds one strip of that
   axis' ticks and labels per limits a slider setting reaches, or (where every slider moves
   them, as on the trajectory explorer's loss axis) the page chooses and draws the ticks as
-  matplotlib does.
+  matplotlib does; where a choice changes part of the scenery
+  (:class:`~optbook.widgets.optimizer_race.OptimizerRace`'s landscape and rule), one image of
+  that part per option.
 * **precomputed** (any other explorer whose controls each take finitely many settings, at most
   :data:`MAX_STATES` combinations; the contract of issue 14): the explorer is moved through
   every combination with ``update`` at build time, and the document holds the figure (PNG) and
@@ -48,15 +51,16 @@ import itertools
 import json
 import math
 import os
+from contextlib import contextmanager
 
 import matplotlib as mpl
 import numpy as np
 from matplotlib.backends.backend_agg import FigureCanvasAgg
 from matplotlib.figure import Figure
 from matplotlib.image import imsave
-from matplotlib.transforms import IdentityTransform
+from matplotlib.transforms import Bbox, IdentityTransform
 
-from optbook import landscapes, plotting
+from optbook import landscapes, optimizers, plotting
 from optbook.widgets.engine import FIGURE
 
 #: Set (to anything but "" or "0") when the chapters are executed for the HTML book.
@@ -99,6 +103,7 @@ def view_html(document: dict) -> str:
 def view_document(explorer) -> dict | None:
     """The static view's document of ``explorer`` (module docstring), ``None`` if it has none."""
     from optbook.widgets.momentum_map import MomentumRateMap
+    from optbook.widgets.optimizer_race import OptimizerRace
     from optbook.widgets.quadratic_rate import QuadraticRateExplorer
     from optbook.widgets.trajectory import TrajectoryExplorer
 
@@ -108,6 +113,8 @@ def view_document(explorer) -> dict | None:
         return trajectory_document(explorer)
     if type(explorer) is MomentumRateMap:
         return momentum_map_document(explorer)
+    if type(explorer) is OptimizerRace:
+        return optimizer_race_document(explorer)
     if precomputable(explorer.control_specs()):
         return precomputed_document(explorer)
     return None
@@ -514,3 +521,146 @@ def momentum_map_document(explorer) -> dict:
         "contour_colours": colour_table(mpl.colormaps[plotting.CONTOUR_CMAP]),
         "path_style": list(plotting.optimizer_style("momentum")),
     }
+
+
+def optimizer_race_document(explorer) -> dict:
+    r"""The live view of an :class:`~optbook.widgets.optimizer_race.OptimizerRace`.
+
+    Two controls change the scenery: the landscape (level sets, the path axes' limits and
+    ticks) and the method (the legend names the rule in its colour and line style); the loss
+    axis is the same in every state (:data:`~optbook.widgets.optimizer_race.LOSS_LIMITS`). The
+    document holds the figure without its legend, the image of the path axes' column for each
+    landscape and of the legend for each method, each drawn by the explorer at that setting;
+    each landscape's definition (code and parameters, the library's doubles), start,
+    minimisers and axes; each method's hyper-parameters beyond the controls (the library's
+    defaults), colour and line style. NAdam's powers :math:`0.96^{\psi}` and
+    :math:`0.96^{2\psi}` are the library's (the C library's ``pow``, which the browser's may
+    miss in the last bit). The explorer is left at the values it had.
+    """
+    from optbook.widgets import optimizer_race as race
+
+    specs = explorer.control_specs()
+    start = explorer.values
+    fig = explorer.fig
+    height = fig.bbox.height
+    legends, legend_extents, methods = {}, [], {}
+    for method in race.METHODS:
+        explorer.update(method=method)
+        legend_extents.append(explorer._legend.get_window_extent(fig.canvas.get_renderer()))
+        legends[method] = _scenery(fig)
+        methods[method] = race_method(explorer.current_optimizer())
+    legend_box = _pixel_box(Bbox.union(legend_extents), fig, pad=1)
+    # The path axes' column, from the figure's left edge to the loss axes' label and down to
+    # the legend: only the landscape changes what it shows.
+    column = [0, 0, 0, legend_box[1]]
+    columns, landscapes_doc = {}, {}
+    for name in race.LANDSCAPES:
+        explorer.update(landscape=name)
+        with _hidden([explorer._legend]):
+            columns[name] = _scenery(fig)
+        with _hidden([explorer._legend, *explorer._dynamic]):
+            renderer = fig.canvas.get_renderer()
+            path_extent = explorer.ax_path.get_tightbbox(renderer)
+            column[2] = math.floor(explorer.ax_loss.get_tightbbox(renderer).x0) - 1
+        if path_extent.x1 > column[2] or height - path_extent.y0 > column[3]:
+            raise ValueError(f"{name}: the path axes reach into the loss axes or the legend")
+        landscapes_doc[name] = {**race_landscape(name), "axes": axes_geometry(explorer.ax_path)}
+    explorer.update(**start)
+    with _hidden([explorer._legend, explorer._contours]):  # both are the images' part
+        base = _scenery(fig)
+    explorer._draw(FIGURE)  # the whole figure again, as it was
+    for name, image in columns.items():
+        landscapes_doc[name]["scenery"] = _rgba_png(_crop(image, column))
+    return {
+        "kind": "optimizer-race",
+        "controls": specs,
+        "size": [fig.bbox.width, fig.bbox.height],
+        "scenery": _rgba_png(base),
+        "column": column,
+        "legend": {"box": legend_box,
+                   "images": {m: _rgba_png(_crop(image, legend_box))
+                              for m, image in legends.items()}},
+        "landscapes": landscapes_doc,
+        "loss": axes_geometry(explorer.ax_loss),
+        "noteLineStep": _note_line_step(explorer.ax_loss),
+        "lossFloor": race.LOSS_LIMITS[0] / 10,
+        "steps": explorer.STEPS,
+        "methods": methods,
+        "gd": {"color": plotting.optimizer_style("gd")[0],
+               "text": plotting.text_shade(plotting.optimizer_style("gd")[0])},
+    }
+
+
+@contextmanager
+def _hidden(artists):
+    """Hide the visible ``artists`` for the block."""
+    shown = [a for a in artists if a.get_visible()]
+    for artist in shown:
+        artist.set_visible(False)
+    try:
+        yield
+    finally:
+        for artist in shown:
+            artist.set_visible(True)
+
+
+def _pixel_box(extent, fig, pad=0) -> list:
+    """A display-space box as whole CSS pixels ``[left, top, width, height]`` from the
+    figure's top-left corner, grown by ``pad`` pixels and kept inside the figure."""
+    width, height = fig.canvas.get_width_height()
+    left = max(0, math.floor(extent.x0) - pad)
+    top = max(0, math.floor(height - extent.y1) - pad)
+    right = min(width, math.ceil(extent.x1) + pad)
+    bottom = min(height, math.ceil(height - extent.y0) + pad)
+    return [left, top, right - left, bottom - top]
+
+
+def _note_line_step(ax) -> float:
+    """Pixels from one line of a note (:func:`optbook.plotting.note`) to the next, as
+    matplotlib lays several lines out (from the fonts' line gap and ascent, more than the
+    1.2 font sizes of a browser's): the height a third line adds to a note."""
+    renderer = ax.figure.canvas.get_renderer()
+    heights = []
+    for text in ("lp\nlp", "lp\nlp\nlp"):
+        probe = plotting.note(ax, 0.5, 0.5, text)
+        heights.append(probe.get_window_extent(renderer).height)
+        probe.remove()
+    return heights[1] - heights[0]
+
+
+def _crop(rgba, box) -> np.ndarray:
+    left, top, width, height = box
+    return rgba[top:top + height, left:left + width]
+
+
+def race_landscape(name) -> dict:
+    """What the race's page computes with of the landscape called ``name``
+    (:data:`~optbook.widgets.optimizer_race.LANDSCAPES`): its code and parameters, start,
+    minimisers and minimum."""
+    from optbook.widgets import optimizer_race as race
+
+    make, _, given = race.LANDSCAPES[name]
+    land = make()
+    start = land.start if given is None else given
+    return {"code": int(land.code), "params": [float(p) for p in land.params],
+            "start": [float(v) for v in start], "minimizers": land.minimizers.tolist(),
+            "minValue": float(land.min_value)}
+
+
+def race_method(opt) -> dict:
+    """What the race's page needs of the adaptive rule ``opt``: its label, the controls it
+    reads, its other hyper-parameters (by the library's names: the page sets those the
+    controls give), its colour and line style."""
+    from optbook.widgets import optimizer_race as race
+
+    colour, dash = plotting.optimizer_style(opt.name)
+    hyper = {h.name: getattr(opt, h.name) for h in opt.rule.hypers_for(opt.form)}
+    entry = {"label": race._rule_name(opt.name), "reads": list(race.METHODS[opt.name]),
+             "beta2": "rho" if "rho" in hyper else "beta2", "form": opt.form, "hyper": hyper,
+             "color": colour, "dash": dash, "text": plotting.text_shade(colour)}
+    if opt.name == "nadam":
+        psi = opt.momentum_decay
+        hyper["decay_factor"] = optimizers.NADAM_DECAY_BASE ** psi
+        entry["decayPowers"] = [optimizers.NADAM_DECAY_BASE ** psi,
+                                optimizers.NADAM_DECAY_BASE ** (2.0 * psi)]
+    return entry
