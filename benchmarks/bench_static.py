@@ -17,10 +17,7 @@ from ``file://`` in headless Chromium with every non-local request aborted, and 
 * the same for the trajectory explorer of ``benchmarks/static_book/trajectory.ipynb`` (the
   momentum chapter's: three runs on the two-minima landscape), at its worst case of 2,000
   steps as well: event to redrawn figure (goal 16 ms), weight, printed numbers and alternative
-  text against the library at every move, and pixels unlike the kernel's figure;
-* the rate map's kappa event in JavaScript: MomentumRateMap's 256 x 256 heavy-ball sweep
-  (500 steps a cell, measured as ``run.sweep`` measures it) with the engine of ``js/sweep.js``
-  run in the page: goal 100 ms.
+  text against the library at every move, and pixels unlike the kernel's figure.
 
 The book's second page shows the momentum chapter's :class:`~optbook.widgets.MomentumRateMap`
 (``kappa=50, lr=0.01, gamma=0.9, lam_min=2``) in its live view; there the benchmark measures the
@@ -58,7 +55,6 @@ MAP_PAGE = OUT / "_build" / "html" / "rate_map.html"
 #: The rate map's page shows the momentum chapter's explorer.
 MAP_EXPLORER = {"kappa": 50.0, "lr": 0.01, "gamma": 0.9, "lam_min": 2.0}
 MAP_MOVES = 6
-SWEEP_ENTRY = REPO / "benchmarks" / "static_sweep_entry.js"
 FRAME_GOAL = 0.016
 MAP_GOAL = 0.100
 PAGE_GOAL_KB = 100.0
@@ -304,21 +300,6 @@ def trajectory_rows(browser) -> list:
     ]
 
 
-def sweep_times(page, kappas, repeats=2) -> dict:
-    """Median time (s) of MomentumRateMap's kappa event's sweep in the page's JavaScript."""
-    bundle = OUT / "static_sweep_bench.js"
-    esbuild(SWEEP_ENTRY, bundle)
-    page.add_script_tag(path=str(bundle))
-    times = page.evaluate("""([kappas, repeats]) => {
-        const times = [];
-        for (let r = 0; r < repeats; r++) {
-            for (const kappa of kappas) times.push(window.optbookSweepBench(kappa));
-        }
-        return times;
-    }""", [list(kappas), repeats])
-    return {"thread": statistics.median(times) / 1e3, "events": len(times)}
-
-
 MAP_STATE = """() => {
     const e = document.querySelector('.optbook-static-explorer');
     const values = {};
@@ -449,7 +430,8 @@ def rate_map_rows(browser, route, console, errors) -> list:
         row("rate map page: kappa event to redrawn figure, new map (median)", "<= 100 ms",
             fresh_ms, fresh_ms / 1e3 / kernel,
             f"ms over {len(fresh)} key presses, each a 256x256x500 sweep in the page (ratio: "
-            f"/ kernel update(kappa) {kernel * 1e3:.0f} ms; / goal {fresh_ms / 100:.2f})"),
+            f"/ kernel update(kappa) {kernel * 1e3:.0f} ms; "
+            f"/ goal {fresh_ms / (MAP_GOAL * 1e3):.2f})"),
         row("rate map page: kappa event to redrawn figure, a map seen before (median)", "-",
             statistics.median(s["ms"] for s in seen), None, f"ms over {len(seen)} key presses"),
         row("rate map page: lr, gamma, snap event to redrawn figure (median)", "<= 16 ms",
@@ -498,7 +480,6 @@ def run():
             page.keyboard.press("ArrowRight")
         share, mean = figure_difference(page)
         page_ms = statistics.median(s["ms"] for s in samples)
-        sweep = sweep_times(page, np.geomspace(10, 1000, 5))
         trajectory = trajectory_rows(browser)
         map_rows = rate_map_rows(browser, route, console, errors)
         browser.close()
@@ -519,9 +500,6 @@ def run():
             f"THEBE_JS_URL twice), ours: {len(own_errors)}"),
         row("static page: figure pixels unlike the kernel PNG", "-", share * 100, None,
             f"% (> 1/4 of range; mean abs difference {mean:.4f})"),
-        row("static page: rate-map kappa event, 256x256x500 sweep in JS", "<= 100 ms",
-            sweep["thread"] * 1e3, sweep["thread"] / MAP_GOAL,
-            f"ms on the page's thread, median of {sweep['events']} (ratio: / goal)"),
         *trajectory,
         *map_rows,
         row("load average (1 min) before / after the static benchmark", "-", load_before, None,

@@ -11,6 +11,11 @@ const BITS = new Float64Array(1);
 const WORDS = new Uint32Array(BITS.buffer);
 const HI = new Uint8Array(new Uint16Array([1]).buffer)[0] === 1 ? 1 : 0;
 const LN2 = 0.6931471805599453;
+// Block arithmetic in the stepping loops by shifts and masks (an integer division there slows
+// the whole sweep by a third): BLOCK_STEPS is a power of two.
+const BLOCK_SHIFT = Math.log2(BLOCK_STEPS);
+const BLOCK_MASK = BLOCK_STEPS - 1;
+if (!Number.isInteger(BLOCK_SHIFT)) throw new Error("BLOCK_STEPS must be a power of two");
 
 /**
  * sweep_heavy_ball.log_positive: the natural logarithm of a positive normal double with its
@@ -55,7 +60,12 @@ export function heavyBallSweep({
   const e0Sq = u0 * u0 + u1 * u1;
   const floorSq = RATE_FLOOR * RATE_FLOOR * e0Sq;
   const boundSq = bound * bound;
-  const history = new Float64Array(steps + 1);
+  // The fit reads each block's largest squared error: kept while stepping (a running maximum,
+  // stored when a block ends), not gathered from every step's error afterwards. A block that
+  // reaches past the window's end (a run settled on the floor) also holds errors after it,
+  // all at or below the floor, so its maximum counts (is above the floor) exactly when the
+  // library's does, and is then the same number.
+  const blockHigh = new Float64Array(Math.ceil(steps / BLOCK_STEPS) + 1);
   for (let cell = 0; cell < lrs.length; cell++) {
     const lr = lrs[cell];
     const gamma = gammas[cell];
@@ -70,9 +80,12 @@ export function heavyBallSweep({
     let settled1 = 0.0;
     let beyond = false;
     let k = 0;
+    let high = 0.0; // the largest squared error of the current block so far
+    let settledSq = 0.0;
+    let e = 0.0; // the squared error at step k
     while (k < steps) {
       // the common stretch, above the floor and within the bound: one test a step
-      let e = 0.0;
+      e = 0.0;
       if (pytorchForm) {
         while (k < steps) {
           k += 1;
@@ -83,7 +96,11 @@ export function heavyBallSweep({
           v0 = w0;
           v1 = w1;
           e = x0 * x0 + x1 * x1;
-          history[k] = e;
+          if (e > high) high = e;
+          if ((k & BLOCK_MASK) === 0) {
+            blockHigh[(k >> BLOCK_SHIFT) - 1] = high;
+            high = 0.0;
+          }
           if (!(e > floorSq && e <= boundSq)) break;
         }
       } else {
@@ -96,7 +113,11 @@ export function heavyBallSweep({
           v0 = w0;
           v1 = w1;
           e = x0 * x0 + x1 * x1;
-          history[k] = e;
+          if (e > high) high = e;
+          if ((k & BLOCK_MASK) === 0) {
+            blockHigh[(k >> BLOCK_SHIFT) - 1] = high;
+            high = 0.0;
+          }
           if (!(e > floorSq && e <= boundSq)) break;
         }
       }
@@ -113,6 +134,7 @@ export function heavyBallSweep({
         since = k;
         settled0 = x0;
         settled1 = x1;
+        settledSq = e;
       }
       if (k - since + 1 >= SETTLE) break;
       // step on one at a time while below the floor
@@ -134,7 +156,11 @@ export function heavyBallSweep({
         v0 = w0;
         v1 = w1;
         e = x0 * x0 + x1 * x1;
-        history[k] = e;
+        if (e > high) high = e;
+        if ((k & BLOCK_MASK) === 0) {
+          blockHigh[(k >> BLOCK_SHIFT) - 1] = high;
+          high = 0.0;
+        }
         if (!(e <= floorSq)) break;
         if (k - since + 1 >= SETTLE) break;
       }
@@ -152,36 +178,35 @@ export function heavyBallSweep({
       continue;
     }
     diverged[cell] = 0;
+    if ((k & BLOCK_MASK) !== 0) blockHigh[k >> BLOCK_SHIFT] = high; // the last block, cut short
     const m = since >= 0 ? since : steps;
+    const lastSq = since >= 0 ? settledSq : e;
     const end = since >= 0 ? m : steps + 1;
     if (since >= 0) {
       x0 = settled0;
       x1 = settled1;
     }
     finalLoss[cell] = f0 + 0.5 * (lam0 * x0 * x0 + lam1 * x1 * x1);
-    rate[cell] = cellRate(history, Math.min(burnIn, Math.floor(m / 2)), end, m, steps, floorSq,
-      e0Sq, fastRates);
+    rate[cell] = cellRate(blockHigh, Math.min(burnIn, Math.floor(m / 2)), end, m, lastSq,
+      floorSq, e0Sq, fastRates);
   }
 }
 
 /** Bound on the relative difference of a rate measured with `fastRates` from the library's. */
 export const FAST_RATE_BOUND = 1e-9;
 
-/** A cell's rate from its squared errors: the fit over its window's blocks, or with fewer than
- * two points sqrt(e_m^2/e_0^2)^(1/m) (Math.pow: the last bit may differ); `fast`: the fit with
- * Math.log and Math.exp. */
-function cellRate(history, b, end, m, steps, floorSq, e0Sq, fast) {
+/** A cell's rate from its blocks' largest squared errors: the fit over the window's blocks
+ * (those from firstBlock(b) that begin before `end`), or with fewer than two points
+ * sqrt(e_m^2/e_0^2)^(1/m), e_m^2 = `lastSq` (Math.pow: the last bit may differ); `fast`: the
+ * fit with Math.log and Math.exp. */
+function cellRate(blockHigh, b, end, m, lastSq, floorSq, e0Sq, fast) {
   let count = 0.0;
   let sumT = 0.0;
   let sumTT = 0.0;
   let sumY = 0.0;
   let sumTY = 0.0;
-  const last = Math.min(end, steps + 1);
   for (let block = firstBlock(b); block < end; block += BLOCK_STEPS) {
-    let highest = 0.0;
-    for (let t = block; t < Math.min(block + BLOCK_STEPS, last); t++) {
-      if (history[t] > highest) highest = history[t];
-    }
+    const highest = blockHigh[(block - 1) / BLOCK_STEPS];
     if (highest > floorSq) {
       const t = block + 0.5 * (BLOCK_STEPS - 1);
       const y = fast ? Math.log(highest) : logPositive(highest);
@@ -192,7 +217,7 @@ function cellRate(history, b, end, m, steps, floorSq, e0Sq, fast) {
       sumTY += t * y;
     }
   }
-  if (count < 2.0) return Math.sqrt(history[m] / e0Sq) ** (1.0 / m);
+  if (count < 2.0) return Math.sqrt(lastSq / e0Sq) ** (1.0 / m);
   const halfSlope = 0.5 * fitSlope(count, sumT, sumTT, sumY, sumTY);
   return fast ? Math.exp(halfSlope) : exp(halfSlope);
 }
