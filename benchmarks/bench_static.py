@@ -136,20 +136,18 @@ def move(page, key, presses, direction):
 
 def check_against_library(samples) -> int:
     """How many of the page's printed (theory, measured, diverged) triples differ from the
-    library's explorer at the page's own slider values."""
+    library's explorer at the page's own slider values (optbook.widgets.printed)."""
     from optbook import widgets
+    from optbook.widgets import printed
 
     explorer = widgets.QuadraticRateExplorer()
     wrong = 0
     for s in samples:
         explorer.update(kappa=s["kappa"], lr=s["lr"])
-        measured = explorer.measured_rate
-        diverged = "null" if explorer.run.diverged_at is None else str(explorer.run.diverged_at)
-        same_measured = (s["measured"] == measured
-                         or (np.isnan(s["measured"]) and np.isnan(measured))
-                         or abs(s["measured"] / measured - 1) <= 1e-15)
-        wrong += not (s["theory"] == explorer.theory_rate and same_measured
-                      and s["diverged"] == diverged)
+        page = {"measuredRate": repr(s["measured"]), "theoryRate": repr(s["theory"]),
+                "divergedAt": s["diverged"]}
+        wrong += not all(printed.shows(page[key], value)
+                         for key, value in printed.printed(explorer).items())
     return wrong
 
 
@@ -175,11 +173,13 @@ def figure_difference(page) -> tuple[float, float]:
 
 TRAJECTORY_PAGE = OUT / "_build" / "html" / "trajectory.html"
 
-TRAJECTORY_STATE = """() => {
+# A live view's state: its controls' values (a select's as its text), what it printed (the
+# container's data attributes), the last event's redraw time and the alternative text.
+PAGE_STATE = """() => {
     const e = document.querySelector('.optbook-static-explorer');
     const values = {};
-    e.querySelectorAll('input[data-key]').forEach((c) => {
-        values[c.dataset.key] = Number(c.dataset.value);
+    e.querySelectorAll('[data-key]').forEach((c) => {
+        values[c.dataset.key] = c.tagName === 'SELECT' ? c.dataset.value : Number(c.dataset.value);
     });
     const printed = {...e.dataset};
     const ms = Number(printed.redrawMs);
@@ -201,20 +201,12 @@ def trajectory_library():
 
 def trajectory_wrong(explorer, state) -> bool:
     """Whether the page's printed numbers or text differ from the library's at its values."""
-    explorer.update(**state["values"])
-    if state["alt"] != explorer.alt_text():
-        return True
-    for k, (opt, traj) in enumerate(zip(explorer.current_optimizers(), explorer.runs,
-                                        strict=True)):
-        theory = explorer._theory_rate(opt)
-        page = state["printed"]
-        diverged = "null" if traj.diverged_at is None else str(traj.diverged_at)
-        same_theory = (np.isnan(theory) and page[f"theoryRate{k}"] == "NaN") or \
-            float(page[f"theoryRate{k}"]) == theory
-        if not (page[f"stepsRun{k}"] == str(traj.steps_run) and page[f"divergedAt{k}"] == diverged
-                and float(page[f"finalLoss{k}"]) == traj.losses[-1] and same_theory):
-            return True
-    return False
+    from optbook.widgets import printed
+
+    printed.set_page_values(explorer, state["values"])
+    return state["alt"] != explorer.alt_text() or not all(
+        printed.shows(state["printed"][key], value)
+        for key, value in printed.printed(explorer).items())
 
 
 def aligned_difference(ours, theirs) -> tuple[float, float]:
@@ -234,17 +226,39 @@ def aligned_difference(ours, theirs) -> tuple[float, float]:
     return best
 
 
+def own_errors(errors) -> list:
+    """The page errors our script caused: the test book's sphinx-thebe declares THEBE_JS_URL
+    twice (the book proper strips the second declaration, _ext/book_pages.py)."""
+    return [e for e in errors if "THEBE_JS_URL" not in e]
+
+
+def open_page(browser, path, remote, console, errors):
+    """A page of the test book opened in ``browser`` from ``file://``, offline: each request
+    that would leave the machine is aborted and its address appended to ``remote``, console
+    errors to ``console``, page errors to ``errors``. Returned once its explorer is drawn."""
+    page = browser.new_page(viewport={"width": 1000, "height": 900}, device_scale_factor=1)
+
+    def route(r):
+        if r.request.url.startswith(("file://", "data:", "blob:")):
+            r.continue_()
+        else:
+            remote.append(r.request.url)
+            r.abort()
+
+    page.route("**/*", route)
+    page.on("console", lambda m: console.append(m.text) if m.type == "error" else None)
+    page.on("pageerror", lambda e: errors.append(str(e)))
+    page.goto(path.as_uri(), wait_until="load")
+    page.wait_for_selector(".optbook-static-explorer canvas")
+    return page
+
+
 def trajectory_rows(browser) -> list:
     """The trajectory page's figures (see the module docstring)."""
     from matplotlib.image import imread
 
-    page = browser.new_page(viewport={"width": 1000, "height": 900}, device_scale_factor=1)
-    remote, console = [], []
-    page.route("**/*", lambda r: r.continue_() if r.request.url.startswith(
-        ("file://", "data:", "blob:")) else (remote.append(r.request.url), r.abort()))
-    page.on("console", lambda m: console.append(m.text) if m.type == "error" else None)
-    page.goto(TRAJECTORY_PAGE.as_uri(), wait_until="load")
-    page.wait_for_selector(".optbook-static-explorer canvas")
+    remote, console, errors = [], [], []
+    page = open_page(browser, TRAJECTORY_PAGE, remote, console, errors)
     explorer = trajectory_library()
     states, worst = [], []
     keys = ["gd_lr", "momentum_lr", "momentum_gamma", "nesterov_lr", "nesterov_gamma", "x0_1",
@@ -255,7 +269,7 @@ def trajectory_rows(browser) -> list:
         for direction in ("ArrowRight", "ArrowLeft"):
             for _ in range(MOVES // 6):
                 page.keyboard.press(direction)
-                states.append(page.evaluate(TRAJECTORY_STATE))
+                states.append(page.evaluate(PAGE_STATE))
     # the worst case: 2,000 steps (End moves the slider to its maximum), then every slider
     page.locator("input[data-key='steps']").focus()
     page.keyboard.press("End")
@@ -264,7 +278,7 @@ def trajectory_rows(browser) -> list:
         for direction in ("ArrowRight", "ArrowLeft"):
             for _ in range(MOVES // 6):
                 page.keyboard.press(direction)
-                worst.append(page.evaluate(TRAJECTORY_STATE))
+                worst.append(page.evaluate(PAGE_STATE))
     wrong = sum(trajectory_wrong(explorer, s) for s in states + worst)
     shot = OUT / "trajectory-page.png"
     page.locator(".optbook-figure").screenshot(path=str(shot))
@@ -294,23 +308,13 @@ def trajectory_rows(browser) -> list:
         row("static trajectory page: printed numbers or text unlike the library's", "0", wrong,
             None, f"of {len(states) + len(worst)} settings"),
         row("static trajectory page: console errors, requests leaving the machine", "0",
-            len(console) + len(remote), None, "-"),
+            len(console) + len(remote) + len(own_errors(errors)), None,
+            "page errors of our script counted too"),
         row("static trajectory page: figure pixels unlike the kernel PNG", "-", share * 100,
             None, f"% at 2,000 steps (> 1/4 of range; mean abs difference {mean:.4f})"),
     ]
 
 
-MAP_STATE = """() => {
-    const e = document.querySelector('.optbook-static-explorer');
-    const values = {};
-    e.querySelectorAll('input[data-key]').forEach((c) => {
-      values[c.dataset.key] = Number(c.dataset.value);
-    });
-    const printed = {...e.dataset};
-    const ms = Number(printed.redrawMs);
-    for (const key of ['explorer', 'mounted', 'redrawMs']) delete printed[key];
-    return {values, printed, ms};
-}"""
 
 
 def map_moves(page, key, presses, direction):
@@ -320,52 +324,25 @@ def map_moves(page, key, presses, direction):
     samples = []
     for _ in range(presses):
         page.keyboard.press(direction)
-        samples.append({**page.evaluate(MAP_STATE), "key": key})
+        samples.append({**page.evaluate(PAGE_STATE), "key": key})
     return samples
-
-
-def map_library_printed(explorer, values) -> dict:
-    """What the library's rate map prints at the page's ``values`` (the page's lr with a new
-    kappa, as the page gives it)."""
-    changed = {k: v for k, v in values.items() if explorer.values[k] != v}
-    if "kappa" in changed:
-        changed["lr"] = values["lr"]
-    if changed:
-        explorer.update(**changed)
-    rates = explorer.sweep.rate
-    converging = rates < 1.0
-    diverged = explorer.run.diverged_at
-    return {"measuredRate": explorer.measured_rate, "theoryRate": explorer.theory_rate,
-            "divergedAt": "null" if diverged is None else str(diverged),
-            "optimumLr": explorer.optimum.lr, "optimumGamma": explorer.optimum.gamma,
-            "optimumRate": explorer.optimum.rate,
-            "fastestCell": float(rates[converging].min()) if converging.any() else np.nan,
-            "convergingCells": int(converging.sum())}
 
 
 def check_map_against_library(samples) -> tuple[int, float]:
     """How many of the page's states print a number unlike the library's explorer at the
     page's values, and the median time of the kernel's update for the kappa moves (s)."""
     from optbook import widgets
+    from optbook.widgets import printed
 
     explorer = widgets.MomentumRateMap(**MAP_EXPLORER)
     wrong, kernel = 0, []
     for s in samples:
         start = time.perf_counter()
-        library = map_library_printed(explorer, s["values"])
+        printed.set_page_values(explorer, s["values"])
         if s["key"] == "kappa":
             kernel.append(time.perf_counter() - start)
-        for key, value in library.items():
-            ours = s["printed"].get(key)
-            if isinstance(value, str):
-                same = ours == value
-            else:
-                ours = float(ours)
-                same = (ours == value or (np.isnan(ours) and np.isnan(value))
-                        or abs(ours / value - 1) <= 1e-15)
-            if not same:
-                wrong += 1
-                break
+        wrong += not all(printed.shows(s["printed"][key], value)
+                         for key, value in printed.printed(explorer).items())
     return wrong, statistics.median(kernel)
 
 
@@ -376,7 +353,7 @@ def map_figure_difference(page) -> tuple[float, float]:
 
     from optbook import widgets
 
-    values = page.evaluate(MAP_STATE)["values"]
+    values = page.evaluate(PAGE_STATE)["values"]
     shot = OUT / "map-page.png"
     # the figure as the page composes it (scenery, then the canvas), at its own pixels: a
     # screenshot would add where the page's layout puts it
@@ -403,15 +380,10 @@ def map_figure_difference(page) -> tuple[float, float]:
     return float((diff.max(axis=2) > 0.25).mean()), float(diff.mean())
 
 
-def rate_map_rows(browser, route, console, errors) -> list:
+def rate_map_rows(browser, remote, console, errors) -> list:
     """The rate map's page: kappa events (new maps, then maps seen before), lr and gamma
     events, printed numbers, page weight and pixels."""
-    page = browser.new_page(viewport={"width": 1000, "height": 900}, device_scale_factor=1)
-    page.route("**/*", route)
-    page.on("console", lambda m: console.append(m.text) if m.type == "error" else None)
-    page.on("pageerror", lambda e: errors.append(str(e)))
-    page.goto(MAP_PAGE.as_uri(), wait_until="load")
-    page.wait_for_selector(".optbook-static-explorer canvas")
+    page = open_page(browser, MAP_PAGE, remote, console, errors)
     fresh = map_moves(page, "kappa", MAP_MOVES, "ArrowRight")
     seen = map_moves(page, "kappa", MAP_MOVES - 1, "ArrowLeft")
     others = []
@@ -419,7 +391,7 @@ def rate_map_rows(browser, route, console, errors) -> list:
         others += map_moves(page, key, MOVES // 3, "ArrowRight")
         others += map_moves(page, key, MOVES // 3, "ArrowLeft")
     page.get_by_role("button", name="snap to optimum").click()
-    others.append({**page.evaluate(MAP_STATE), "key": "snap"})
+    others.append({**page.evaluate(PAGE_STATE), "key": "snap"})
     share, mean = map_figure_difference(page)
     page.close()
     samples = fresh + seen + others
@@ -455,21 +427,8 @@ def run():
     with sync_playwright() as playwright:
         browser = playwright.chromium.launch(executable_path=shutil.which("chromium"),
                                              headless=True, args=CHROMIUM_FLAGS)
-        page = browser.new_page(viewport={"width": 1000, "height": 900}, device_scale_factor=1)
         remote, console, errors = [], [], []
-
-        def route(r):
-            if r.request.url.startswith(("file://", "data:", "blob:")):
-                r.continue_()
-            else:
-                remote.append(r.request.url)
-                r.abort()
-
-        page.route("**/*", route)
-        page.on("console", lambda m: console.append(m.text) if m.type == "error" else None)
-        page.on("pageerror", lambda e: errors.append(str(e)))
-        page.goto(PAGE.as_uri(), wait_until="load")
-        page.wait_for_selector(".optbook-static-explorer canvas")
+        page = open_page(browser, PAGE, remote, console, errors)
         samples = []
         for key in ("lr", "kappa"):
             samples += move(page, key, MOVES, "ArrowRight")
@@ -481,10 +440,10 @@ def run():
         share, mean = figure_difference(page)
         page_ms = statistics.median(s["ms"] for s in samples)
         trajectory = trajectory_rows(browser)
-        map_rows = rate_map_rows(browser, route, console, errors)
+        map_rows = rate_map_rows(browser, remote, console, errors)
         browser.close()
     kernel = kernel_event_times([{"lr": s["lr"], "kappa": s["kappa"]} for s in samples])
-    own_errors = [e for e in errors if "THEBE_JS_URL" not in e]
+    ours = own_errors(errors)
     load_after = os.getloadavg()[0]
     return [
         row("static page: slider event to redrawn figure (median)", "<= 16 ms", page_ms,
@@ -495,9 +454,9 @@ def run():
         row("static page: printed rates differing from the library", "0", wrong, None,
             f"of {len(samples)} slider settings"),
         row("static page: console errors, requests leaving the machine", "0",
-            len(console) + len(remote), None,
-            f"page errors not ours: {len(errors) - len(own_errors)} (sphinx-thebe declares "
-            f"THEBE_JS_URL twice), ours: {len(own_errors)}"),
+            len(console) + len(remote) + len(ours), None,
+            f"page errors not ours: {len(errors) - len(ours)} (sphinx-thebe declares "
+            f"THEBE_JS_URL twice), ours: {len(ours)}"),
         row("static page: figure pixels unlike the kernel PNG", "-", share * 100, None,
             f"% (> 1/4 of range; mean abs difference {mean:.4f})"),
         *trajectory,

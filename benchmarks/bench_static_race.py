@@ -26,7 +26,6 @@ from __future__ import annotations
 
 import gzip
 import json
-import math
 import os
 import re
 import shutil
@@ -47,18 +46,8 @@ TOUR = [("eps", "ArrowRight", 3), ("lr", "ArrowLeft", 4), ("beta1", "ArrowLeft",
         ("beta2", "ArrowUp", 2), ("lr", "ArrowRight", 6), ("eps", "ArrowLeft", 3),
         ("beta1", "ArrowRight", 3), ("beta2", "ArrowDown", 2), ("lr", "ArrowLeft", 2)]
 
-STATE = """() => {
-    const e = document.querySelector('.optbook-static-explorer');
-    const values = {};
-    e.querySelectorAll('[data-key]').forEach((c) => {
-        values[c.dataset.key] = c.tagName === 'SELECT' ? c.dataset.value : Number(c.dataset.value);
-    });
-    const printed = {...e.dataset};
-    const ms = Number(printed.redrawMs);
-    for (const key of ['explorer', 'mounted', 'redrawMs']) delete printed[key];
-    const alt = e.querySelector('.optbook-figure').getAttribute('aria-label');
-    return {values, printed, ms, alt};
-}"""
+STATE = bench_static.PAGE_STATE
+
 
 
 def fresh() -> bool:
@@ -111,43 +100,21 @@ def tour(page) -> tuple[list, list]:
     return samples, shots
 
 
-def library_printed(explorer, values) -> tuple[dict, str]:
-    """What the library's explorer prints at the page's values (as the browser test's
-    ``optimizer_race_printed``)."""
-    explorer.update(**{**values, "beta2": float(values["beta2"])})
-    measured, theory = explorer.first_step
-    printed = {"firstStep": measured, "firstStepTheory": theory,
-               "firstStepRatio": measured / theory}
-    min_value = explorer.landscape().min_value
-    for name, run in (("race", explorer.runs[0]), ("gd", explorer.runs[1])):
-        diverged = run.diverged_at is not None
-        printed[f"{name}DivergedAt"] = str(run.diverged_at) if diverged else "null"
-        printed[f"{name}Gap"] = "null" if diverged else float(run.losses[-1] - min_value)
-    return printed, explorer.alt_text()
-
-
-def same(page_value: str, library_value) -> bool:
-    if isinstance(library_value, str):
-        return page_value == library_value
-    page_value = float(page_value)
-    if math.isnan(library_value):
-        return math.isnan(page_value)
-    return page_value == library_value or abs(page_value / library_value - 1) <= 1e-15
-
-
 def check_against_library(samples) -> tuple[int, float]:
     """How many samples print a number or say a text unlike the library's explorer at the
     page's values, and the median time of that explorer's ``update()`` for the same moves."""
     from optbook import widgets
+    from optbook.widgets import printed
 
     explorer = widgets.OptimizerRace()
     wrong, times = 0, []
     for s in samples:
         start = time.perf_counter()
-        printed, alt = library_printed(explorer, s["values"])
+        printed.set_page_values(explorer, s["values"])
         times.append(time.perf_counter() - start)
-        wrong += not (set(printed) == set(s["printed"]) and s["alt"] == alt
-                      and all(same(s["printed"][k], v) for k, v in printed.items()))
+        expected = printed.printed(explorer)
+        wrong += not (set(expected) == set(s["printed"]) and s["alt"] == explorer.alt_text()
+                      and all(printed.shows(s["printed"][k], v) for k, v in expected.items()))
     return wrong, statistics.median(times)
 
 
@@ -202,21 +169,8 @@ def run():
     with sync_playwright() as playwright:
         browser = playwright.chromium.launch(executable_path=shutil.which("chromium"),
                                              headless=True, args=bench_static.CHROMIUM_FLAGS)
-        page = browser.new_page(viewport={"width": 1000, "height": 900}, device_scale_factor=1)
         remote, console, errors = [], [], []
-
-        def route(r):
-            if r.request.url.startswith(("file://", "data:", "blob:")):
-                r.continue_()
-            else:
-                remote.append(r.request.url)
-                r.abort()
-
-        page.route("**/*", route)
-        page.on("console", lambda m: console.append(m.text) if m.type == "error" else None)
-        page.on("pageerror", lambda e: errors.append(str(e)))
-        page.goto(PAGE.as_uri(), wait_until="load")
-        page.wait_for_selector(".optbook-static-explorer canvas")
+        page = bench_static.open_page(browser, PAGE, remote, console, errors)
         samples, shots = tour(page)
         differences = []
         for values in shots:
@@ -225,7 +179,7 @@ def run():
         browser.close()
     page_ms = statistics.median(s["ms"] for s in samples)
     wrong, kernel = check_against_library(samples)
-    own_errors = [e for e in errors if "THEBE_JS_URL" not in e]
+    ours = bench_static.own_errors(errors)
     load_after = os.getloadavg()[0]
     return [
         row("race page: control event to redrawn figure (median)", "<= 16 ms", page_ms,
@@ -237,8 +191,8 @@ def run():
         row("race page: printed numbers or text differing from the library", "0", wrong, None,
             f"of {len(samples)} settings"),
         row("race page: console errors, requests leaving the machine", "0",
-            len(console) + len(remote), None,
-            f"page errors not ours: {len(errors) - len(own_errors)}, ours: {len(own_errors)}"),
+            len(console) + len(remote) + len(ours), None,
+            f"page errors not ours: {len(errors) - len(ours)}, ours: {len(ours)}"),
         row("race page: figure pixels unlike the kernel PNG (worst rule)", "-",
             max(differences) * 100, None, f"% (> 1/4 of range; median over the "
             f"{len(differences)} rules {statistics.median(differences) * 100:.2f} %)"),

@@ -206,6 +206,20 @@ export function markers(ctx, axes, xs, ys, { size, color, edgeColor = color, edg
 }
 
 /**
+ * Add matplotlib's unit regular star (5 points, inner radius 0.381966 of the outer radius
+ * `outer`, a point upwards) at pixel (px, py) to the current path, as a closed subpath.
+ */
+export function starPath(ctx, px, py, outer) {
+  for (let k = 0; k < 10; k++) {
+    const r = k % 2 === 0 ? outer : 0.381966 * outer;
+    const theta = Math.PI / 2 + (k * Math.PI) / 5;
+    if (k === 0) ctx.moveTo(px + r * Math.cos(theta), py - r * Math.sin(theta));
+    else ctx.lineTo(px + r * Math.cos(theta), py - r * Math.sin(theta));
+  }
+  ctx.closePath();
+}
+
+/**
  * matplotlib's "*" marker: a five-pointed star of `size` points (inner radius 0.381966), on a
  * pixel corner as Agg draws it.
  */
@@ -217,12 +231,7 @@ export function star(ctx, axes, x, y, { size, color, edgeColor, edgeWidth = 1 })
   ctx.save();
   axes.clip(ctx);
   ctx.beginPath();
-  for (let k = 0; k < 10; k++) {
-    const r = k % 2 === 0 ? outer : 0.381966 * outer;
-    const theta = Math.PI / 2 + (k * Math.PI) / 5;
-    ctx.lineTo(px + r * Math.cos(theta), py - r * Math.sin(theta));
-  }
-  ctx.closePath();
+  starPath(ctx, px, py, outer);
   ctx.fillStyle = color;
   ctx.fill();
   ctx.setLineDash([]);

@@ -3,7 +3,7 @@
 // lam_max, gamma) grid (js/sweep.js, swept again when kappa changes), the stability boundary,
 // Polyak's optimum and the point; right, the point's run on the level sets.
 
-import { Axes, FONT, frame, line, note } from "./figure.js";
+import { Axes, FONT, frame, line, note, starPath } from "./figure.js";
 import { fixed, general, spoken } from "./format.js";
 import { conditionedQuadratic, landscape } from "./landscapes.js";
 import { errorNorms, fittedRate } from "./rates.js";
@@ -160,15 +160,7 @@ export function altText({ lr, gamma }, lrSpan, map, { land, run, measuredRate, t
 function star(ctx, px, py, { size, color, edgeColor, edgeWidth }) {
   const r = (size * POINT) / 2;
   ctx.beginPath();
-  for (let i = 0; i < 10; i++) {
-    const theta = Math.PI / 2 + (i * Math.PI) / 5;
-    const radius = i % 2 === 0 ? r : r * 0.381966;
-    const x = px + radius * Math.cos(theta);
-    const y = py - radius * Math.sin(theta);
-    if (i === 0) ctx.moveTo(x, y);
-    else ctx.lineTo(x, y);
-  }
-  ctx.closePath();
+  starPath(ctx, px, py, r);
   ctx.fillStyle = color;
   ctx.fill();
   ctx.lineJoin = "bevel";

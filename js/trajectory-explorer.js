@@ -8,7 +8,7 @@
 // puts it.
 
 import { decadeLimits } from "./quadratic-rate.js";
-import { Axes, FONT, frame, line, note } from "./figure.js";
+import { Axes, FONT, frame, line, note, starPath } from "./figure.js";
 import { fixed, general, spoken } from "./format.js";
 import { landscape } from "./landscapes.js";
 import { rule } from "./rules.js";
@@ -82,16 +82,7 @@ function markers(ctx, axes, xs, ys, count, { kind, size, face, edge, edgeWidth =
       ctx.lineTo(x + r, y + r);
       ctx.closePath();
     } else {
-      // matplotlib's unit regular star: 5 points, inner radius 0.381966
-      for (let k = 0; k < 10; k++) {
-        const radius = k % 2 === 0 ? r : r * 0.381966;
-        const angle = Math.PI / 2 + (k * Math.PI) / 5;
-        const px = x + radius * Math.cos(angle);
-        const py = y - radius * Math.sin(angle);
-        if (k === 0) ctx.moveTo(px, py);
-        else ctx.lineTo(px, py);
-      }
-      ctx.closePath();
+      starPath(ctx, x, y, r);
     }
   }
   ctx.fillStyle = face;

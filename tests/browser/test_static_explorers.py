@@ -8,8 +8,6 @@ The book must be built with the static views (``make book`` and ``make test`` se
 ``OPTBOOK_STATIC_VIEWS``, see :mod:`optbook.widgets.static`).
 """
 
-import math
-
 import pytest
 from conftest import REPO
 from test_book_html import AXE_CORE, EXPLORER_CALL, explorers_in_source, source_text, toc_pages
@@ -66,73 +64,6 @@ def pages_with_explorers():
     return [name for name in toc_pages() if explorers_in_source(name)]
 
 
-def quadratic_rate_printed(values):
-    """What the library's QuadraticRateExplorer prints at ``values``, as the page writes it."""
-    from optbook import widgets
-
-    explorer = LIBRARY_EXPLORERS.get("quadratic-rate")
-    if explorer is None:
-        explorer = LIBRARY_EXPLORERS["quadratic-rate"] = widgets.QuadraticRateExplorer()
-    explorer.update(**values)
-    diverged = explorer.run.diverged_at
-    return ({"measuredRate": explorer.measured_rate, "theoryRate": explorer.theory_rate,
-             "divergedAt": "null" if diverged is None else diverged}, explorer.alt_text())
-
-
-def momentum_map_printed(values):
-    """What the library's MomentumRateMap prints at ``values``, as the page writes it: the
-    point's rates, Polyak's optimum, and of the map its fastest cell and how many cells
-    converge. The explorer is the momentum chapter's (``lam_min=2``, the only page showing
-    one; another ``lam_min`` would show in the alternative text's eigenvalues)."""
-    from optbook import widgets
-
-    explorer = LIBRARY_EXPLORERS.get("momentum-map")
-    if explorer is None:
-        explorer = LIBRARY_EXPLORERS["momentum-map"] = widgets.MomentumRateMap(
-            kappa=values["kappa"], lr=values["lr"], gamma=values["gamma"], lam_min=2.0)
-    # the page's own lr with any new kappa (the library would otherwise rescale its own)
-    changed = {key: value for key, value in values.items() if explorer.values[key] != value}
-    if "kappa" in changed:
-        changed["lr"] = values["lr"]
-    if changed:
-        explorer.update(**changed)
-    rates = explorer.sweep.rate
-    converging = rates < 1.0
-    diverged = explorer.run.diverged_at
-    return ({"measuredRate": explorer.measured_rate, "theoryRate": explorer.theory_rate,
-             "divergedAt": "null" if diverged is None else diverged,
-             "optimumLr": explorer.optimum.lr, "optimumGamma": explorer.optimum.gamma,
-             "optimumRate": explorer.optimum.rate,
-             "fastestCell": float(rates[converging].min()) if converging.any() else math.nan,
-             "convergingCells": int(converging.sum())}, explorer.alt_text())
-
-
-def optimizer_race_printed(values):
-    """What the library's OptimizerRace prints at ``values`` (the first step measured and in
-    closed form, their ratio, each run's step of divergence and final gap f - f*), as the page
-    writes it."""
-    from optbook import widgets
-
-    explorer = LIBRARY_EXPLORERS.get("optimizer-race")
-    if explorer is None:
-        explorer = LIBRARY_EXPLORERS["optimizer-race"] = widgets.OptimizerRace()
-    # a select's value is its option's text: beta2 is a number
-    explorer.update(**{**values, "beta2": float(values["beta2"])})
-    measured, theory = explorer.first_step
-    printed = {"firstStep": measured, "firstStepTheory": theory,
-               "firstStepRatio": measured / theory}
-    min_value = explorer.landscape().min_value
-    for name, run in (("race", explorer.runs[0]), ("gd", explorer.runs[1])):
-        diverged = run.diverged_at is not None
-        printed[f"{name}DivergedAt"] = run.diverged_at if diverged else "null"
-        printed[f"{name}Gap"] = "null" if diverged else float(run.losses[-1] - min_value)
-    return printed, explorer.alt_text()
-
-
-#: The library's explorer of each live view, made once per test session.
-LIBRARY_EXPLORERS = {}
-
-
 def book_trajectory_explorers():
     """The book's trajectory explorers (as the chapters make them), by their controls' names:
     a page's controls name the optimizers, and each chapter shows one such explorer."""
@@ -148,53 +79,45 @@ def book_trajectory_explorers():
     return {frozenset(explorer.values): explorer for explorer in made}
 
 
-def trajectory_printed(values):
-    """What the library's TrajectoryExplorer prints at ``values`` (each run's steps, step of
-    divergence, last loss and theory rate), as the page writes it."""
-    explorers = LIBRARY_EXPLORERS.get("trajectory")
-    if explorers is None:
-        explorers = LIBRARY_EXPLORERS["trajectory"] = book_trajectory_explorers()
-    explorer = explorers.get(frozenset(values))
-    assert explorer is not None, f"no trajectory explorer of the book has the controls {values}"
-    explorer.update(**values)
-    printed = {}
-    for k, (opt, traj) in enumerate(zip(explorer.current_optimizers(), explorer.runs,
-                                        strict=True)):
-        printed[f"stepsRun{k}"] = traj.steps_run
-        printed[f"divergedAt{k}"] = "null" if traj.diverged_at is None else traj.diverged_at
-        printed[f"finalLoss{k}"] = traj.losses[-1]
-        printed[f"theoryRate{k}"] = explorer._theory_rate(opt)
-    return printed, explorer.alt_text()
+def library_explorer(kind, values):
+    """The library's explorer behind a live view of ``kind`` whose controls hold ``values``,
+    made once per test session: the book's own (the rate map is the momentum chapter's,
+    ``lam_min=2``, the only page showing one)."""
+    from optbook import widgets
 
-#: For each kind of live view: what the library prints at the page's control values, as the
-#: page writes it in the container's data attributes (name -> number or text), and the
-#: alternative text.
-LIBRARY_PRINTED = {"quadratic-rate": quadratic_rate_printed, "trajectory": trajectory_printed,
-                   "momentum-map": momentum_map_printed,
-                   "optimizer-race": optimizer_race_printed}
+    if kind == "trajectory":
+        explorers = LIBRARY_EXPLORERS.get(kind)
+        if explorers is None:
+            explorers = LIBRARY_EXPLORERS[kind] = book_trajectory_explorers()
+        explorer = explorers.get(frozenset(values))
+        assert explorer is not None, f"no trajectory explorer of the book has the controls {values}"
+        return explorer
+    if kind not in LIBRARY_EXPLORERS:
+        LIBRARY_EXPLORERS[kind] = {
+            "quadratic-rate": widgets.QuadraticRateExplorer,
+            "momentum-map": lambda: widgets.MomentumRateMap(
+                kappa=values["kappa"], lr=values["lr"], gamma=values["gamma"], lam_min=2.0),
+            "optimizer-race": widgets.OptimizerRace,
+        }[kind]()
+    return LIBRARY_EXPLORERS[kind]
 
 
-def same_number(page_value, library_value):
-    """The page's number (a data attribute's text) equals the library's."""
-    if isinstance(library_value, str):
-        return page_value == library_value
-    page_value = float(page_value)
-    library_value = float(library_value)
-    if math.isnan(library_value):
-        return math.isnan(page_value)
-    if page_value == library_value:
-        return True
-    # the page's logarithm is the browser's, the library's the C library's (tests/js)
-    return library_value != 0 and abs(page_value / library_value - 1) <= 1e-15
+#: The library's explorer of each live view, made once per test session.
+LIBRARY_EXPLORERS = {}
 
 
 def check_live(kind, now, where):
-    """The live view's printed numbers and alternative text are the library's."""
-    printed, alt = LIBRARY_PRINTED[kind](now["values"])
-    assert set(now["printed"]) == set(printed), where
-    for key, value in printed.items():
-        assert same_number(now["printed"][key], value), f"{where}: {key}"
-    assert now["alt"] == alt, where
+    """The live view's printed numbers (its data attributes) and alternative text are the
+    library's at the page's control values (optbook.widgets.printed)."""
+    from optbook.widgets import printed
+
+    explorer = library_explorer(kind, now["values"])
+    printed.set_page_values(explorer, now["values"])
+    expected = printed.printed(explorer)
+    assert set(now["printed"]) == set(expected), where
+    for key, value in expected.items():
+        assert printed.shows(now["printed"][key], value), f"{where}: {key}"
+    assert now["alt"] == explorer.alt_text(), where
 
 
 def controls_of(page, index):
