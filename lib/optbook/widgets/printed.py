@@ -12,8 +12,9 @@ from __future__ import annotations
 
 import math
 
-#: How far a printed number may lie from the library's, relative: the page takes its
-#: logarithms from the browser, the library from the C library (``tests/js`` checks the bound).
+#: The largest relative difference allowed between a number a page prints and the library's,
+#: since the page takes its logarithms from the browser and the library from the C library
+#: (``tests/js`` checks the bound).
 RELATIVE_TOLERANCE = 1e-15
 
 
