@@ -39,6 +39,18 @@ export function logPositive(x) {
 }
 
 /**
+ * The running maximum of a block's squared errors after step k's error e: the block's
+ * maximum is stored in blockHigh when step k ends it (the running maximum starts again at 0),
+ * else the running maximum goes on.
+ */
+function keepHigh(blockHigh, k, high, e) {
+  const top = e > high ? e : high;
+  if ((k & BLOCK_MASK) !== 0) return top;
+  blockHigh[(k >> BLOCK_SHIFT) - 1] = top;
+  return 0.0;
+}
+
+/**
  * Heavy ball from the eigen-coordinates (u0, u1) = V^T (x0 - x*) of the start on the quadratic
  * with eigenvalues lam0, lam1, for every cell (lrs[i], gammas[i]).
  *
@@ -96,11 +108,7 @@ export function heavyBallSweep({
           v0 = w0;
           v1 = w1;
           e = x0 * x0 + x1 * x1;
-          if (e > high) high = e;
-          if ((k & BLOCK_MASK) === 0) {
-            blockHigh[(k >> BLOCK_SHIFT) - 1] = high;
-            high = 0.0;
-          }
+          high = keepHigh(blockHigh, k, high, e);
           if (!(e > floorSq && e <= boundSq)) break;
         }
       } else {
@@ -113,11 +121,7 @@ export function heavyBallSweep({
           v0 = w0;
           v1 = w1;
           e = x0 * x0 + x1 * x1;
-          if (e > high) high = e;
-          if ((k & BLOCK_MASK) === 0) {
-            blockHigh[(k >> BLOCK_SHIFT) - 1] = high;
-            high = 0.0;
-          }
+          high = keepHigh(blockHigh, k, high, e);
           if (!(e > floorSq && e <= boundSq)) break;
         }
       }
@@ -156,11 +160,7 @@ export function heavyBallSweep({
         v0 = w0;
         v1 = w1;
         e = x0 * x0 + x1 * x1;
-        if (e > high) high = e;
-        if ((k & BLOCK_MASK) === 0) {
-          blockHigh[(k >> BLOCK_SHIFT) - 1] = high;
-          high = 0.0;
-        }
+        high = keepHigh(blockHigh, k, high, e);
         if (!(e <= floorSq)) break;
         if (k - since + 1 >= SETTLE) break;
       }
