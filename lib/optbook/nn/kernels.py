@@ -8,8 +8,9 @@ expression it replaces (``benchmarks/bench_nn.py`` prints both). Arrays are 2-D 
 to that dtype once, so float32 work stays in single precision, while every sum over the batch
 accumulates in float64.
 
-All jitted code of :mod:`optbook.nn` lives in this one file and calls nothing outside it, so
-numba's own check of this file's time stamp is enough to keep its disk cache fresh.
+The jitted code of :mod:`optbook.nn` lives in this file and in :mod:`optbook.nn.stores`
+(batch norm's output passes for outputs too large for the caches); neither calls anything
+outside its own file, so numba's own check of a file's time stamp keeps its disk cache fresh.
 """
 
 from __future__ import annotations
@@ -216,7 +217,8 @@ def dropout_forward(x, uniforms, keep, scale, y, mask):
             y[i, j] = x[i, j] * m
 
 
-# Batch norm's kernels make two passes over (B, C) data: per-column sums, then the output.
+# Batch norm's kernels make two passes over (B, C) data: per-column sums, then the output
+# (for outputs larger than the caches, optbook.nn.stores writes it past them).
 # Each inner loop runs along one row (a contiguous view), which LLVM vectorises; indexing the
 # 2-D array with a computed column (x[i, j0 + j]) is not vectorised (numba's wraparound test
 # for negative indices) and ran 20 times slower. Blocking by column strips, to reread a strip
@@ -238,11 +240,9 @@ def batch_moments(x, mean, var):
     shift = x[0].copy()
     s1 = np.zeros(cols)
     s2 = np.zeros(cols)
-    b1 = np.empty(cols, dtype=x.dtype)
-    b2 = np.empty(cols, dtype=x.dtype)
+    b1 = np.zeros(cols, dtype=x.dtype)
+    b2 = np.zeros(cols, dtype=x.dtype)
     for i0 in range(0, rows, BLOCK):
-        b1[:] = 0.0
-        b2[:] = 0.0
         for i in range(i0, min(i0 + BLOCK, rows)):
             row = x[i]
             for j in range(cols):
@@ -252,6 +252,8 @@ def batch_moments(x, mean, var):
         for j in range(cols):
             s1[j] += b1[j]
             s2[j] += b2[j]
+            b1[j] = 0.0
+            b2[j] = 0.0
     for j in range(cols):
         m = s1[j] / rows
         mean[j] = shift[j] + m
@@ -276,13 +278,11 @@ def batchnorm_sums(dy, x, mean, sum_dy, sum_dy_centred):
     r""":math:`\sum_i dy_{ij}` and :math:`\sum_i dy_{ij}(x_{ij} - \mu_j)` per column (float64)."""
     rows, cols = x.shape
     centre = mean.astype(x.dtype)
-    b1 = np.empty(cols, dtype=x.dtype)
-    b2 = np.empty(cols, dtype=x.dtype)
+    b1 = np.zeros(cols, dtype=x.dtype)
+    b2 = np.zeros(cols, dtype=x.dtype)
     sum_dy[:] = 0.0
     sum_dy_centred[:] = 0.0
     for i0 in range(0, rows, BLOCK):
-        b1[:] = 0.0
-        b2[:] = 0.0
         for i in range(i0, min(i0 + BLOCK, rows)):
             g = dy[i]
             row = x[i]
@@ -292,6 +292,8 @@ def batchnorm_sums(dy, x, mean, sum_dy, sum_dy_centred):
         for j in range(cols):
             sum_dy[j] += b1[j]
             sum_dy_centred[j] += b2[j]
+            b1[j] = 0.0
+            b2[j] = 0.0
 
 
 @njit(cache=True, error_model="numpy")

@@ -22,7 +22,7 @@ import numpy as np
 from optbook import checks
 
 from . import init as initializers
-from . import kernels
+from . import kernels, stores
 
 SATURATION = 0.02
 """An activation counts as saturated where its derivative is below this fraction of its peak."""
@@ -69,7 +69,7 @@ class Layer:
             return view
         buf = self._buffers.get(name)
         if buf is None or buf.shape[0] < rows or buf.shape[1] != cols:
-            buf = np.empty((rows, cols), dtype=self.dtype)
+            buf = stores.empty_lines(rows, cols, self.dtype)
             self._buffers[name] = buf
         view = self._views[name] = buf[:rows]
         return view
@@ -403,6 +403,9 @@ class BatchNorm1d(Layer):
     """
 
     kind = "batchnorm"
+    stream_bytes = 4 * 2**20
+    """Outputs (``y`` forward, ``dx`` backward) of at least this many bytes are written past
+    the caches (:mod:`optbook.nn.stores`); ``bench_nn`` compares both ways."""
 
     def __init__(self, num_features: int, momentum: float = 0.1, eps: float = 1e-5,
                  affine: bool = True, constant_stats: bool = False):
@@ -469,7 +472,11 @@ class BatchNorm1d(Layer):
             self._var[...] = self.running_var
         np.divide(1.0, np.sqrt(self._var + self.eps), out=self._inv_std)
         scale = gamma * self._inv_std
-        kernels.affine_columns(x, scale, beta - self._mean * scale, y)
+        shift = beta - self._mean * scale
+        if self._streamed(y, x):
+            stores.affine_columns(x, scale, shift, y)
+        else:
+            kernels.affine_columns(x, scale, shift, y)
         self._training = training
         self._x = x
         return y
@@ -491,8 +498,16 @@ class BatchNorm1d(Layer):
             b = np.zeros(self.num_features)
             c = b
         dx = self._buffer("dx", rows, self.num_features)
-        kernels.combine_columns(dy, self._x, a, b, c, dx)
+        if self._streamed(dx, dy, self._x):
+            stores.combine_columns(dy, self._x, a, b, c, dx)
+        else:
+            kernels.combine_columns(dy, self._x, a, b, c, dx)
         return dx
+
+    def _streamed(self, out, *inputs):
+        """Whether ``out`` is written past the caches (:mod:`optbook.nn.stores`): when it is
+        at least :attr:`stream_bytes` long and the arrays allow it."""
+        return out.nbytes >= self.stream_bytes and stores.streamable(out, *inputs)
 
     def buffers(self) -> dict:
         """The running statistics (not parameters: no gradient, not in the flat vector)."""

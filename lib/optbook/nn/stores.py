@@ -1,0 +1,164 @@
+r"""Batch norm's two output passes for outputs too large for the caches: non-temporal stores.
+
+Batch norm's forward reads :math:`x` twice (the column moments, then
+:math:`y = x\,s + t`), and its backward reads :math:`dy` and :math:`x` twice (two column sums,
+then :math:`dx = a\,dy + b\,x + c`). An ordinary store first reads the line it writes into
+the cache, so the output pass moves three arrays' worth of bytes for two, and the output then
+fills the cache that the pass's inputs could have stayed in. A non-temporal store writes a
+whole 64-byte line straight to memory: no read of the line, no room taken in any cache. For a
+4096 × 1024 float32 batch (16 MB an array) it makes ``BatchNorm1d``'s forward and backward
+faster (``benchmarks/bench_nn.py`` prints both); for batches that fit in the caches it is
+slower, since the next layer reads the output back from memory instead of the cache,
+so the layer streams only outputs of at least ``BatchNorm1d.stream_bytes``.
+
+The kernels here compute each element with the same operations in the same order as
+:func:`optbook.nn.kernels.affine_columns` and :func:`~optbook.nn.kernels.combine_columns` (a
+product, then sums from the left, in the output's dtype), so their results are bit-identical.
+They need what :func:`streamable` checks: C-contiguous arrays of one float dtype, and output
+rows that start a line and fill whole lines (the layers allocate their outputs so). Rows with
+a ragged start or end were tried, with ordinary stores at the edges: the edge loops alone,
+even when they ran zero times, made LLVM unroll the line loop into a form that lost the gain.
+Non-temporal stores are weakly ordered, so each kernel ends with a full memory fence.
+
+Like :mod:`optbook.nn.kernels`, this file's jitted code calls nothing outside the file, so
+numba's check of its time stamp keeps the disk cache fresh.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+from llvmlite import ir
+from numba import njit, types
+from numba.core.errors import TypingError
+from numba.extending import intrinsic
+
+LINE = 64
+"""Bytes in a cache line, and the alignment a non-temporal vector store needs."""
+
+FLOATS = (np.dtype(np.float32), np.dtype(np.float64))
+
+
+def streamable(out, *inputs) -> bool:
+    """Whether the kernels here may write ``out`` from ``inputs``: all C-contiguous, all of
+    one float dtype, and ``out`` 2-D with rows that start a line and fill whole lines."""
+    arrays = (out, *inputs)
+    return (out.ndim == 2
+            and out.dtype in FLOATS
+            and all(a.dtype == out.dtype and a.flags.c_contiguous for a in arrays)
+            and out.ctypes.data % LINE == 0
+            and out.shape[1] * out.itemsize % LINE == 0)
+
+
+def empty_lines(rows: int, cols: int, dtype) -> np.ndarray:
+    """An empty C-contiguous ``(rows, cols)`` array whose first element starts a line, so
+    that its rows are :func:`streamable` when ``cols`` elements fill whole lines (the layers'
+    outputs are allocated so)."""
+    dtype = np.dtype(dtype)
+    nbytes = rows * cols * dtype.itemsize
+    raw = np.empty(nbytes + LINE, dtype=np.uint8)
+    start = -raw.ctypes.data % LINE
+    return raw[start:start + nbytes].view(dtype).reshape(rows, cols)
+
+
+def _check(arrays):
+    """The line intrinsics load each input as vectors of the output's dtype from contiguous
+    rows: refuse anything else at compile time."""
+    if len({a.dtype for a in arrays}) != 1 or any(a.layout != "C" for a in arrays):
+        raise TypingError(f"a streamed line needs C-contiguous arrays of one dtype, got {arrays}")
+
+
+@intrinsic
+def _lanes(typingctx, array):
+    """Elements of ``array``'s dtype in a line, as a compile-time constant (a step LLVM knows
+    lets it address the lines from one pointer per array)."""
+    def codegen(context, builder, signature, args):
+        size = context.get_abi_sizeof(context.get_data_type(signature.args[0].dtype))
+        return context.get_constant(types.intp, LINE // size)
+    return types.intp(array), codegen
+
+
+def _line_pointer(context, builder, array_type, array, start, vector):
+    data = context.make_array(array_type)(context, builder, array).data
+    return builder.bitcast(builder.gep(data, [start]), vector.as_pointer())
+
+
+def _line_codegen(combine):
+    """Code that loads one line's worth of elements of every input from ``start`` (unaligned
+    loads), combines them with ``combine(builder, loaded)``, and writes the result to the
+    output's line at ``start`` with one aligned non-temporal store."""
+    def codegen(context, builder, signature, args):
+        *input_types, output_type, _ = signature.args
+        dtype = output_type.dtype
+        size = context.get_abi_sizeof(context.get_data_type(dtype))
+        vector = ir.VectorType(context.get_value_type(dtype), LINE // size)
+        start = args[-1]
+        loaded = [builder.load(_line_pointer(context, builder, t, a, start, vector), align=size)
+                  for t, a in zip(input_types, args, strict=False)]
+        out = _line_pointer(context, builder, output_type, args[-2], start, vector)
+        store = builder.store(combine(builder, loaded), out, align=LINE)
+        store.set_metadata("nontemporal",
+                           builder.module.add_metadata([ir.Constant(ir.IntType(32), 1)]))
+        return context.get_dummy_value()
+    return codegen
+
+
+@intrinsic
+def _affine_line(typingctx, x, scale, shift, y, start):
+    """``y[start:start + lanes] = x * scale + shift`` on one line, streamed."""
+    def combine(builder, loaded):
+        value, a, c = loaded
+        return builder.fadd(builder.fmul(value, a), c)
+    _check((x, scale, shift, y))
+    return types.void(x, scale, shift, y, start), _line_codegen(combine)
+
+
+@intrinsic
+def _combine_line(typingctx, dy, x, a, b, c, dx, start):
+    """``dx[start:start + lanes] = a dy + b x + c`` on one line, streamed."""
+    def combine(builder, loaded):
+        g, value, fa, fb, fc = loaded
+        return builder.fadd(builder.fadd(builder.fmul(fa, g), builder.fmul(fb, value)), fc)
+    _check((dy, x, a, b, c, dx))
+    return types.void(dy, x, a, b, c, dx, start), _line_codegen(combine)
+
+
+@intrinsic
+def _fence(typingctx):
+    """A full memory fence: the streamed lines are in memory order before the kernel returns."""
+    def codegen(context, builder, signature, args):
+        builder.fence("seq_cst")
+        return context.get_dummy_value()
+    return types.void(), codegen
+
+
+@njit(cache=True, error_model="numpy")
+def affine_columns(x, scale, shift, y):
+    """``y[i, j] = x[i, j] * scale[j] + shift[j]`` with ``scale, shift`` rounded to ``y``'s
+    dtype, ``y`` written with non-temporal stores (arrays as :func:`streamable` says)."""
+    a = scale.astype(y.dtype)
+    c = shift.astype(y.dtype)
+    lanes = _lanes(y)
+    for i in range(x.shape[0]):
+        row = x[i]
+        out = y[i]
+        for j in range(0, row.size, lanes):
+            _affine_line(row, a, c, out, j)
+    _fence()
+
+
+@njit(cache=True, error_model="numpy")
+def combine_columns(dy, x, a, b, c, dx):
+    """``dx[i, j] = a[j] dy[i, j] + b[j] x[i, j] + c[j]`` with ``a, b, c`` rounded to
+    ``dx``'s dtype, ``dx`` written with non-temporal stores (arrays as :func:`streamable`
+    says)."""
+    fa = a.astype(dx.dtype)
+    fb = b.astype(dx.dtype)
+    fc = c.astype(dx.dtype)
+    lanes = _lanes(dx)
+    for i in range(x.shape[0]):
+        g = dy[i]
+        row = x[i]
+        out = dx[i]
+        for j in range(0, row.size, lanes):
+            _combine_line(g, row, fa, fb, fc, out, j)
+    _fence()
