@@ -1,24 +1,26 @@
 r"""Batch norm's two output passes for outputs too large for the caches: non-temporal stores.
 
-Batch norm's forward reads :math:`x` twice (the column moments, then
-:math:`y = x\,s + t`), and its backward reads :math:`dy` and :math:`x` twice (two column sums,
-then :math:`dx = a\,dy + b\,x + c`). An ordinary store first reads the line it writes into
-the cache, so the output pass moves three arrays' worth of bytes for two, and the output then
-fills the cache that the pass's inputs could have stayed in. A non-temporal store writes a
-whole 64-byte line straight to memory: no read of the line, no room taken in any cache. For a
-4096 × 1024 float32 batch (16 MB an array) it makes ``BatchNorm1d``'s forward and backward
-faster (``benchmarks/bench_nn.py`` prints both); for batches that fit in the caches it is
-slower, since the next layer reads the output back from memory instead of the cache,
-so the layer streams only outputs of at least ``BatchNorm1d.stream_bytes``.
+Batch norm's forward reads :math:`x` twice (the column moments, then :math:`y = x\,s + t`), and
+its backward reads :math:`dy` and :math:`x` twice (two column sums, then
+:math:`dx = a\,dy + b\,x + c`). An ordinary store first reads the line it writes into the
+cache, so the forward's output pass moves three arrays' worth of bytes where two would do (the
+backward's four for three), and the output then fills the cache that the pass's inputs could
+have stayed in. A non-temporal store writes a whole 64-byte line straight to memory: no read of
+the line, no room taken in any cache. For a 4096 × 1024 float32 batch (16 MB an array) it makes
+``BatchNorm1d``'s forward and backward faster (``benchmarks/bench_nn.py`` prints both); for
+batches that fit in the caches it is slower, since the next layer reads the output back from
+memory instead of the cache, so the layer streams only outputs of at least
+``BatchNorm1d.stream_bytes``.
 
 The kernels here compute each element with the same operations in the same order as
 :func:`optbook.nn.kernels.affine_columns` and :func:`~optbook.nn.kernels.combine_columns` (a
 product, then sums from the left, in the output's dtype), so their results are bit-identical.
 They need what :func:`streamable` checks: C-contiguous arrays of one float dtype, and output
 rows that start a line and fill whole lines (the layers allocate their outputs so). Rows with
-a ragged start or end were tried, with ordinary stores at the edges: the edge loops alone,
-even when they ran zero times, made LLVM unroll the line loop into a form that lost the gain.
-Non-temporal stores are weakly ordered, so each kernel ends with a full memory fence.
+a ragged start or end were tried (ordinary stores at the edges, the line loop between bounds
+computed per row): the pass lost its gain, and LLVM compiled that line loop differently
+(unrolled eightfold) from the one over whole rows. Non-temporal stores are weakly ordered,
+so each kernel ends with a full memory fence.
 
 Like :mod:`optbook.nn.kernels`, this file's jitted code calls nothing outside the file, so
 numba's check of its time stamp keeps the disk cache fresh.
