@@ -13,8 +13,8 @@ seeding, about 0.2 ms) is amortised as in a real run.
 Batch norm. Forward (training) and backward on (4096, 1024) float32 must at least read x and
 write y, then read x and dy and write dx: five passes of 16 MB. The bound is the faster, for
 each of the two, of two kernels that make exactly those passes: one with ordinary stores and
-one addition per element, one with the non-temporal stores of ``optbook.nn.stores`` (which
-batch norm uses for outputs this large, so the bound must have them too); both are timed in
+one addition per element, one with the non-temporal stores of ``optbook.nn.large_batch``
+(which batch norm uses for outputs this large, so the bound must have them too); both are timed in
 the same rounds. Forward and backward are timed as separate calls (2-3 ms each, like the two
 passes of the bandwidth kernels), since at a load of 5-6 on two cores a 10 ms call is rarely
 left to run uninterrupted while a 2 ms call often is. The goal is the memory-bandwidth bound,
@@ -23,8 +23,8 @@ so every call is timed from memory: right after an untimed read of 96 MB (three 
 modified lines. After a 96 MB write instead (printed beside it), every call would also pay
 for writing those modified lines back, the same time added to batch norm and to the bound,
 which flatters the ratio. Timed back to back, each call finds in the cache what the call
-before it left there. The same layer with ordinary stores (batch norm's own kernels below
-4 MiB of output) is printed beside it, for the gain of streaming.
+before it left there. The same layer with the kernels it uses for batches that fit in the
+caches (below 4 MiB of output) is printed beside it, for the gain of ``large_batch``.
 
 All of it runs with one BLAS thread, as ``nn.train`` does (``optbook.nn.threads``).
 Wall-time minima show what a reader waits for; CPU-time minima (process time) show the work
@@ -40,7 +40,7 @@ from threadpoolctl import threadpool_limits
 
 from benchmarks.common import interleaved_minima, row
 from optbook import data, nn, optimizers
-from optbook.nn import kernels, stores
+from optbook.nn import kernels, large_batch
 
 EPOCHS = 20
 BATCH = 64
@@ -198,12 +198,12 @@ def batchnorm_rows():
     x = (2.0 + rng.standard_normal(BN_SHAPE)).astype(np.float32)
     dy = rng.standard_normal(BN_SHAPE).astype(np.float32)
     y, dx = np.empty_like(x), np.empty_like(x)
-    y_lines, dx_lines = (stores.empty_lines(*BN_SHAPE, np.float32) for _ in range(2))
+    y_lines, dx_lines = (large_batch.empty_lines(*BN_SHAPE, np.float32) for _ in range(2))
     ones, zeros = np.ones(BN_SHAPE[1]), np.zeros(BN_SHAPE[1])
     net = nn.Sequential(nn.BatchNorm1d(BN_SHAPE[1]), dtype=np.float32)
     layer = net.layers[0]
     plain = nn.Sequential(nn.BatchNorm1d(BN_SHAPE[1]), dtype=np.float32).layers[0]
-    plain.stream_bytes = x.nbytes + 1
+    plain.large_batch_bytes = x.nbytes + 1
     gamma, beta = np.ones(BN_SHAPE[1], np.float32), np.zeros(BN_SHAPE[1], np.float32)
     funcs = {
         "forward": lambda: layer.forward(x, training=True),
@@ -212,8 +212,9 @@ def batchnorm_rows():
         "plain backward": lambda: plain.backward(dy),
         "bw forward": lambda: _pass_read_write(x, y),
         "bw backward": lambda: _pass_read2_write(dy, x, dx),
-        "bw forward streamed": lambda: stores.affine_columns(x, ones, ones, y_lines),
-        "bw backward streamed": lambda: stores.combine_columns(dy, x, ones, ones, zeros, dx_lines),
+        "bw forward streamed": lambda: large_batch.affine_columns(x, ones, ones, y_lines),
+        "bw backward streamed": lambda: large_batch.combine_columns(dy, x, ones, ones, zeros,
+                                                                    dx_lines),
     }
     load = os.getloadavg()[0]
     wall, cpu = interleaved_minima({**funcs, "numpy": lambda: numpy_batchnorm(x, gamma, beta, dy)},
@@ -243,7 +244,7 @@ def batchnorm_rows():
             "ms (ratio: bound / batch norm, wall)"),
         row("  same, back to back, CPU time", "-", ours(cpu) * 1e3, bound(cpu) / ours(cpu),
             "ms (ratio: bound / batch norm, process CPU time)"),
-        row("  same with ordinary stores (as below 4 MiB)", "-", ours(clean, "plain ") * 1e3,
+        row("  same with the small-batch kernels", "-", ours(clean, "plain ") * 1e3,
             bound(clean) / ours(clean, "plain "), "ms after a read (ratio: bound / batch norm)"),
         row("  bandwidth bound (5 passes of 16 MB)", "-", bound(clean) * 1e3,
             gigabytes / bound(clean), "ms after a read (ratio: GB/s)"),

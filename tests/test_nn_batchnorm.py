@@ -18,9 +18,19 @@ def batches(seed, count=5, rows=8, cols=6):
 TOLERANCES = {np.float64: 1e-12, np.float32: 3e-6}
 
 
+def batchnorm(features, large):
+    """A layer that takes every batch as large (:mod:`optbook.nn.large_batch`'s kernels) or
+    none (the default threshold, far above these tests' batches)."""
+    layer = nn.BatchNorm1d(features)
+    if large:
+        layer.large_batch_bytes = 0
+    return layer
+
+
+@pytest.mark.parametrize("large", [False, True])
 @pytest.mark.parametrize("dtype", [np.float64, np.float32])
-def test_training_and_evaluation_follow_pytorch_over_several_batches(dtype):
-    layer = nn.BatchNorm1d(6)
+def test_training_and_evaluation_follow_pytorch_over_several_batches(dtype, large):
+    layer = batchnorm(6, large)
     net = nn.Sequential(layer, dtype=dtype)
     rng = np.random.default_rng(1)
     gamma, beta = rng.standard_normal(6), rng.standard_normal(6)
@@ -28,7 +38,7 @@ def test_training_and_evaluation_follow_pytorch_over_several_batches(dtype):
     gamma, beta = net.params[:6].astype(float), net.params[6:].astype(float)
     reference = TorchBatchNorm1d(6)
     tol = TOLERANCES[dtype]
-    for x in batches(0):
+    for x in batches(0) + batches(2, rows=7):
         x = x.astype(dtype)
         out = net.forward(x, training=True)
         expected = reference(x, gamma, beta, training=True)
@@ -69,10 +79,11 @@ def test_slow_running_variance_of_the_chapter_notes():
     assert abs(layer.running_var[0] - expected) < 0.6  # 4 batches of 64: sd of the sum ~0.3
 
 
-@pytest.mark.parametrize("rows", [3, 8, 32])
-def test_backward_matches_ioffe_and_szegedy(rows):
+@pytest.mark.parametrize("large", [False, True])
+@pytest.mark.parametrize("rows", [3, 8, 32, 67])
+def test_backward_matches_ioffe_and_szegedy(rows, large):
     rng = np.random.default_rng(rows)
-    net = nn.Sequential(nn.BatchNorm1d(5))
+    net = nn.Sequential(batchnorm(5, large))
     net.params[...] = rng.standard_normal(10)
     x = 2.0 + rng.standard_normal((rows, 5))
     dy = rng.standard_normal((rows, 5))

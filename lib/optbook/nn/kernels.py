@@ -8,9 +8,9 @@ expression it replaces (``benchmarks/bench_nn.py`` prints both). Arrays are 2-D 
 to that dtype once, so float32 work stays in single precision, while every sum over the batch
 accumulates in float64.
 
-The jitted code of :mod:`optbook.nn` lives in this file and in :mod:`optbook.nn.stores`
-(batch norm's output passes for outputs too large for the caches); neither calls anything
-outside its own file, so numba's own check of a file's time stamp keeps its disk cache fresh.
+The jitted code of :mod:`optbook.nn` lives in this file and in :mod:`optbook.nn.large_batch`
+(batch norm's kernels for batches too large for the caches); neither calls anything outside
+its own file, so numba's own check of a file's time stamp keeps its disk cache fresh.
 """
 
 from __future__ import annotations
@@ -218,7 +218,7 @@ def dropout_forward(x, uniforms, keep, scale, y, mask):
 
 
 # Batch norm's kernels make two passes over (B, C) data: per-column sums, then the output
-# (for outputs larger than the caches, optbook.nn.stores writes it past them).
+# (batches larger than the caches go through optbook.nn.large_batch instead).
 # Each inner loop runs along one row (a contiguous view), which LLVM vectorises; indexing the
 # 2-D array with a computed column (x[i, j0 + j]) is not vectorised (numba's wraparound test
 # for negative indices) and ran 20 times slower. Blocking by column strips, to reread a strip

@@ -22,7 +22,7 @@ import numpy as np
 from optbook import checks
 
 from . import init as initializers
-from . import kernels, stores
+from . import kernels, large_batch
 
 SATURATION = 0.02
 """An activation counts as saturated where its derivative is below this fraction of its peak."""
@@ -69,7 +69,7 @@ class Layer:
             return view
         buf = self._buffers.get(name)
         if buf is None or buf.shape[0] < rows or buf.shape[1] != cols:
-            buf = stores.empty_lines(rows, cols, self.dtype)
+            buf = large_batch.empty_lines(rows, cols, self.dtype)
             self._buffers[name] = buf
         view = self._views[name] = buf[:rows]
         return view
@@ -403,9 +403,9 @@ class BatchNorm1d(Layer):
     """
 
     kind = "batchnorm"
-    stream_bytes = 4 * 2**20
-    """Outputs (``y`` forward, ``dx`` backward) of at least this many bytes are written past
-    the caches (:mod:`optbook.nn.stores`); ``bench_nn`` compares both ways."""
+    large_batch_bytes = 4 * 2**20
+    """Batches whose output (``y`` forward, ``dx`` backward) takes at least this many bytes
+    go through :mod:`optbook.nn.large_batch`; ``bench_nn`` compares both ways."""
 
     def __init__(self, num_features: int, momentum: float = 0.1, eps: float = 1e-5,
                  affine: bool = True, constant_stats: bool = False):
@@ -457,12 +457,13 @@ class BatchNorm1d(Layer):
     def forward(self, x, training=False):
         rows = x.shape[0]
         y = self._buffer("y", rows, self.num_features)
+        kind = large_batch if self._large(y) else kernels
         gamma, beta = self._gamma_beta()
         if training:
             if rows < 2:
                 raise ValueError("BatchNorm1d needs a batch of at least 2 examples in training "
                                  f"(the unbiased variance divides by B - 1), got {rows}")
-            kernels.batch_moments(x, self._mean, self._var)
+            kind.batch_moments(x, self._mean, self._var)
             m = self.momentum
             self.running_mean[...] = (1.0 - m) * self.running_mean + m * self._mean
             self.running_var[...] = (1.0 - m) * self.running_var + m * (
@@ -473,8 +474,8 @@ class BatchNorm1d(Layer):
         np.divide(1.0, np.sqrt(self._var + self.eps), out=self._inv_std)
         scale = gamma * self._inv_std
         shift = beta - self._mean * scale
-        if self._streamed(y, x):
-            stores.affine_columns(x, scale, shift, y)
+        if kind is large_batch and large_batch.streamable(y, x):
+            large_batch.affine_columns(x, scale, shift, y)
         else:
             kernels.affine_columns(x, scale, shift, y)
         self._training = training
@@ -498,16 +499,15 @@ class BatchNorm1d(Layer):
             b = np.zeros(self.num_features)
             c = b
         dx = self._buffer("dx", rows, self.num_features)
-        if self._streamed(dx, dy, self._x):
-            stores.combine_columns(dy, self._x, a, b, c, dx)
+        if self._large(dx) and large_batch.streamable(dx, dy, self._x):
+            large_batch.combine_columns(dy, self._x, a, b, c, dx)
         else:
             kernels.combine_columns(dy, self._x, a, b, c, dx)
         return dx
 
-    def _streamed(self, out, *inputs):
-        """Whether ``out`` is written past the caches (:mod:`optbook.nn.stores`): when it is
-        at least :attr:`stream_bytes` long and the arrays allow it."""
-        return out.nbytes >= self.stream_bytes and stores.streamable(out, *inputs)
+    def _large(self, out):
+        """Whether the batch whose output is ``out`` is large (:attr:`large_batch_bytes`)."""
+        return out.nbytes >= self.large_batch_bytes
 
     def buffers(self) -> dict:
         """The running statistics (not parameters: no gradient, not in the flat vector)."""

@@ -1,26 +1,39 @@
-r"""Batch norm's two output passes for outputs too large for the caches: non-temporal stores.
+r"""Batch norm's kernels for batches too large for the caches.
 
-Batch norm's forward reads :math:`x` twice (the column moments, then :math:`y = x\,s + t`), and
-its backward reads :math:`dy` and :math:`x` twice (two column sums, then
-:math:`dx = a\,dy + b\,x + c`). An ordinary store first reads the line it writes into the
-cache, so the forward's output pass moves three arrays' worth of bytes where two would do (the
-backward's four for three), and the output then fills the cache that the pass's inputs could
-have stayed in. A non-temporal store writes a whole 64-byte line straight to memory: no read of
-the line, no room taken in any cache. For a 4096 × 1024 float32 batch (16 MB an array) it makes
-``BatchNorm1d``'s forward and backward faster (``benchmarks/bench_nn.py`` prints both); for
-batches that fit in the caches it is slower, since the next layer reads the output back from
-memory instead of the cache, so the layer streams only outputs of at least
-``BatchNorm1d.stream_bytes``.
+Batch norm's forward reads :math:`x` twice (the column moments, then :math:`y = x\,s + t`),
+and its backward reads :math:`dy` and :math:`x` twice (two column sums, then
+:math:`dx = a\,dy + b\,x + c`). For a batch whose arrays do not fit in the caches (4096 × 1024
+float32 is 16 MB an array) each pass streams from memory, and two changes make the passes
+faster there (``benchmarks/bench_nn.py`` measures both against the memory-bandwidth bound):
 
-The kernels here compute each element with the same operations in the same order as
-:func:`optbook.nn.kernels.affine_columns` and :func:`~optbook.nn.kernels.combine_columns` (a
-product, then sums from the left, in the output's dtype), so their results are bit-identical.
-They need what :func:`streamable` checks: C-contiguous arrays of one float dtype, and output
-rows that start a line and fill whole lines (the layers allocate their outputs so). Rows with
-a ragged start or end were tried (ordinary stores at the edges, the line loop between bounds
-computed per row): the pass lost its gain, and LLVM compiled that line loop differently
-(unrolled eightfold) from the one over whole rows. Non-temporal stores are weakly ordered,
-so each kernel ends with a full memory fence.
+* **Moments by pairs of rows far apart.** :func:`batch_moments` adds row :math:`i` of the
+  first half of the batch and row :math:`i + \lfloor B/2\rfloor` of the second half to the
+  block sums in one step, which halves the loads and stores of the block sums per row read: the
+  moments then take as long as a plain read of :math:`x`. Neighbouring rows read together (4 KB
+  apart) were slower than one row at a time; rows half a batch apart are not. The sums are
+  those of :func:`optbook.nn.kernels.batch_moments` in another order (float32 sums over blocks
+  of 32 rows, 16 pairs, added into float64 totals), so they have the same rounding error but
+  not the same bits. The backward's two sums by pairs were no faster than row by row (they
+  read two arrays), so the backward keeps :func:`optbook.nn.kernels.batchnorm_sums`.
+* **Outputs past the caches.** An ordinary store first reads the line it writes into the
+  cache, so the forward's output pass moves three arrays' worth of bytes where two would do
+  (the backward's four for three), and the output then fills the cache that the pass's inputs
+  could have stayed in. A non-temporal store writes a whole 64-byte line straight to memory: no
+  read of the line, no room taken in any cache. :func:`affine_columns` and
+  :func:`combine_columns` compute each element with the same operations in the same order as
+  :func:`optbook.nn.kernels.affine_columns` and :func:`~optbook.nn.kernels.combine_columns` (a
+  product, then sums from the left, in the output's dtype), so their results are bit-identical.
+  They need what :func:`streamable` checks: C-contiguous arrays of one float dtype, and output
+  rows that start a line and fill whole lines (the layers allocate their outputs so). Rows with
+  a ragged start or end were tried (ordinary stores at the edges, the line loop between bounds
+  computed per row): the pass lost its gain, and LLVM compiled that line loop differently
+  (unrolled eightfold) from the one over whole rows. Non-temporal stores are weakly ordered, so
+  each kernel ends with a full memory fence.
+
+For batches that fit in the caches both are slower (the next layer would read the output back
+from memory, not from the cache), so ``BatchNorm1d`` uses this module only for outputs of at
+least ``BatchNorm1d.large_batch_bytes``; the chapters' batches stay on
+:mod:`optbook.nn.kernels`.
 
 Like :mod:`optbook.nn.kernels`, this file's jitted code calls nothing outside the file, so
 numba's check of its time stamp keeps the disk cache fresh.
@@ -36,6 +49,10 @@ from numba.extending import intrinsic
 
 LINE = 64
 """Bytes in a cache line, and the alignment a non-temporal vector store needs."""
+
+PAIRS = 16
+"""Pairs of rows summed in the data's dtype before a block is added into the float64 totals:
+32 rows, as :data:`optbook.nn.kernels.BLOCK`."""
 
 FLOATS = (np.dtype(np.float32), np.dtype(np.float64))
 
@@ -164,3 +181,45 @@ def combine_columns(dy, x, a, b, c, dx):
         for j in range(0, row.size, lanes):
             _combine_line(g, row, fa, fb, fc, out, j)
     _fence()
+
+
+@njit(cache=True, error_model="numpy")
+def batch_moments(x, mean, var):
+    r"""Per-column mean and biased variance of ``x`` (float64 outputs), in one pass, summing
+    rows :math:`i` and :math:`i + \lfloor B/2\rfloor` together (module docstring).
+
+    As :func:`optbook.nn.kernels.batch_moments`, the sums are taken of :math:`x - K` with
+    :math:`K` the column's first entry, so that the variance does not cancel when the mean is
+    large against the spread.
+    """
+    rows, cols = x.shape
+    half = rows // 2
+    shift = x[0].copy()
+    s1 = np.zeros(cols)
+    s2 = np.zeros(cols)
+    b1 = np.zeros(cols, dtype=x.dtype)
+    b2 = np.zeros(cols, dtype=x.dtype)
+    for i0 in range(0, half, PAIRS):
+        for i in range(i0, min(i0 + PAIRS, half)):
+            upper = x[i]
+            lower = x[i + half]
+            for j in range(cols):
+                d = upper[j] - shift[j]
+                e = lower[j] - shift[j]
+                b1[j] = (b1[j] + d) + e
+                b2[j] = (b2[j] + d * d) + e * e
+        for j in range(cols):
+            s1[j] += b1[j]
+            s2[j] += b2[j]
+            b1[j] = 0.0
+            b2[j] = 0.0
+    if rows % 2:
+        last = x[rows - 1]
+        for j in range(cols):
+            d = last[j] - shift[j]
+            s1[j] += d
+            s2[j] += d * d
+    for j in range(cols):
+        m = s1[j] / rows
+        mean[j] = shift[j] + m
+        var[j] = max(s2[j] / rows - m * m, 0.0)
