@@ -120,6 +120,10 @@ def test_moments_by_pairs_of_rows_equal_float64_numpy(dtype, rows):
     np.testing.assert_allclose(var, exact.var(axis=0), rtol=30 * tol)
 
 
+def test_moments_by_pairs_round_blocks_of_as_many_rows_as_row_by_row():
+    assert 2 * large_batch.PAIRS == kernels.BLOCK
+
+
 def test_moments_by_pairs_count_every_row_once():
     """Integers are summed exactly: each row's weight shows in the totals."""
     rows = 71

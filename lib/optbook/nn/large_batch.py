@@ -52,7 +52,7 @@ LINE = 64
 
 PAIRS = 16
 """Pairs of rows summed in the data's dtype before a block is added into the float64 totals:
-32 rows, as :data:`optbook.nn.kernels.BLOCK`."""
+32 rows, as in the blocks of :mod:`optbook.nn.kernels` (``BLOCK``)."""
 
 FLOATS = (np.dtype(np.float32), np.dtype(np.float64))
 
