@@ -30,9 +30,11 @@ faster there (``benchmarks/bench_nn.py`` measures both against the memory-bandwi
   (unrolled eightfold) from the one over whole rows. Non-temporal stores are weakly ordered, so
   each kernel ends with a full memory fence.
 
-For batches that fit in the caches both are slower (the next layer would read the output back
-from memory, not from the cache), so ``BatchNorm1d`` uses this module only for outputs of at
-least ``BatchNorm1d.large_batch_bytes``; the chapters' batches stay on
+For batches that fit in the caches the non-temporal stores are slower (the next layer would
+read the output back from memory, not from the cache). The moments by pairs are faster there
+too, but they would change the last bits of every batch norm the chapters train, whose printed
+numbers are checked; so ``BatchNorm1d`` uses this module only for outputs of at least
+``BatchNorm1d.large_batch_bytes`` (4 MiB), and the chapters' batches stay on
 :mod:`optbook.nn.kernels`.
 
 Like :mod:`optbook.nn.kernels`, this file's jitted code calls nothing outside the file, so
