@@ -24,7 +24,8 @@ modified lines. After a 96 MB write instead (printed beside it), every call woul
 for writing those modified lines back, the same time added to batch norm and to the bound,
 which flatters the ratio. Timed back to back, each call finds in the cache what the call
 before it left there. The same layer with the kernels it uses for batches that fit in the
-caches (below 4 MiB of output) is printed beside it, for the gain of ``large_batch``.
+caches (outputs below ``BatchNorm1d.large_batch_bytes``) is printed beside it, for the gain
+of ``large_batch``.
 
 All of it runs with one BLAS thread, as ``nn.train`` does (``optbook.nn.threads``).
 Wall-time minima show what a reader waits for; CPU-time minima (process time) show the work

@@ -34,7 +34,7 @@ For batches that fit in the caches the non-temporal stores are slower (the next 
 read the output back from memory, not from the cache). The moments by pairs are faster there
 too, but they would change the last bits of every batch norm the chapters train, whose printed
 numbers are checked; so ``BatchNorm1d`` uses this module only for outputs of at least
-``BatchNorm1d.large_batch_bytes`` (4 MiB), and the chapters' batches stay on
+``BatchNorm1d.large_batch_bytes``, and the chapters' batches stay on
 :mod:`optbook.nn.kernels`.
 
 Like :mod:`optbook.nn.kernels`, this file's jitted code calls nothing outside the file, so
