@@ -282,3 +282,27 @@ def test_activations_by_name_and_bad_network_definitions():
     nn.Sequential(shared)
     with pytest.raises(ValueError, match="already belongs to a network"):
         nn.Sequential(shared)
+
+
+def test_alternating_batch_sizes_reuse_each_sizes_buffers_and_give_fresh_values():
+    """The full batches and an epoch's shorter last one switch between two views of one
+    buffer per output (the same array for the same size, no new one a call); a larger batch
+    replaces the buffer and the views of the old one go with it; every value is what a
+    network that never saw another size computes."""
+    rng = np.random.default_rng(0)
+
+    def make():
+        return nn.Sequential(nn.Linear(4, 6), nn.ReLU(), nn.Linear(6, 3), seed=0)
+
+    net = make()
+    batches = {rows: rng.standard_normal((rows, 4)) for rows in (8, 5, 20)}
+    first = {rows: net.forward(batches[rows]) for rows in (8, 5)}
+    assert net.forward(batches[8]) is first[8]
+    assert net.forward(batches[5]) is first[5]
+    assert np.shares_memory(first[8], first[5])
+    for rows in (20, 5, 8, 5):
+        got = net.forward(batches[rows]).copy()
+        np.testing.assert_array_equal(got, make().forward(batches[rows]))
+    for layer in net.layers:
+        for (name, _), view in layer._views.items():
+            assert np.shares_memory(view, layer._buffers[name])

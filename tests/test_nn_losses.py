@@ -122,3 +122,21 @@ def test_bad_data_and_labels_are_refused_with_the_allowed_range(x, y, loss, matc
 def test_cross_entropy_needs_two_outputs():
     with pytest.raises(ValueError, match="at least 2 outputs"):
         nn.Sequential(nn.Linear(3, 1)).evaluate(np.ones((2, 3)), [0, 0], "cross_entropy")
+
+
+def test_losses_keep_a_gradient_buffer_per_batch_shape_and_at_most_max_shapes():
+    """An epoch's shorter last batch and the full batches after it each find their own buffer
+    again (no new array a call), the values are those of a fresh loss, and a loss that sees
+    many shapes keeps no more than MAX_SHAPES of them."""
+    rng = np.random.default_rng(0)
+    loss = nn.CrossEntropy()
+    full, short = rng.standard_normal((8, 3)), rng.standard_normal((5, 3))
+    labels_full, labels_short = rng.integers(0, 3, 8), rng.integers(0, 3, 5)
+    first = loss(full, labels_full)[2]
+    second = loss(short, labels_short)[2]
+    assert loss(full, labels_full)[2] is first
+    assert loss(short, labels_short)[2] is second
+    np.testing.assert_array_equal(second, nn.CrossEntropy()(short, labels_short)[2])
+    for rows in range(1, 3 * nn.losses.MAX_SHAPES):
+        loss(rng.standard_normal((rows, 3)), rng.integers(0, 3, rows))
+        assert len(loss._buffers) <= nn.losses.MAX_SHAPES

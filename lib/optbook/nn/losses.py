@@ -21,6 +21,10 @@ import numpy as np
 
 from . import kernels
 
+MAX_SHAPES = 8
+"""A loss keeps its buffers for at most this many output shapes (the batches of a run and
+the validation set need three); more and it starts afresh."""
+
 
 class Loss:
     """Base class: a buffer for the gradient, the targets' checks."""
@@ -29,14 +33,19 @@ class Loss:
     classification = False
 
     def __init__(self):
-        self._grad = np.empty((0, 0))
+        self._buffers = {}
 
-    def _grad_buffer(self, outputs):
-        """An array like ``outputs``, the same one while their shape and dtype stay."""
-        grad = self._grad
-        if grad.shape != outputs.shape or grad.dtype != outputs.dtype:
-            grad = self._grad = np.empty_like(outputs)
-        return grad
+    def _buffers_like(self, outputs, count):
+        """``count`` arrays like ``outputs`` and an empty row of its dtype, the same ones for
+        every call with that shape and dtype (a network's full batches and an epoch's shorter
+        last one each keep theirs)."""
+        buffers = self._buffers.get(outputs.shape)
+        if buffers is None or buffers[0].dtype != outputs.dtype:
+            if len(self._buffers) >= MAX_SHAPES:
+                self._buffers.clear()
+            buffers = tuple(np.empty_like(outputs) for _ in range(count)) + (outputs[0, :0],)
+            self._buffers[outputs.shape] = buffers
+        return buffers
 
     def value(self, outputs, targets) -> float:
         """The mean loss of ``outputs`` ``(B, K)`` against ``targets`` (checked), alone."""
@@ -62,10 +71,6 @@ class CrossEntropy(Loss):
     name = "cross_entropy"
     classification = True
 
-    def __init__(self):
-        super().__init__()
-        self._shifted = np.empty((0, 0))
-
     def check_targets(self, targets, rows: int, n_outputs: int, dtype=np.float64) -> np.ndarray:
         """Integer labels in ``[0, n_outputs)``, one per example, as an index array."""
         labels = np.asarray(targets)
@@ -86,16 +91,12 @@ class CrossEntropy(Loss):
         return labels
 
     def __call__(self, outputs, targets, bias=None, grad_bias=None):
-        grad, shifted = self._grad, self._shifted
-        if grad.shape != outputs.shape or grad.dtype != outputs.dtype:
-            grad = self._grad = np.empty_like(outputs)
-            shifted = self._shifted = np.empty_like(outputs)
-            self._none = outputs[0, :0]
-        correct = kernels.shift_by_row_max(outputs, targets,
-                                           self._none if bias is None else bias, shifted)
+        grad, shifted, none = self._buffers_like(outputs, 2)
+        correct = kernels.shift_by_row_max(outputs, targets, none if bias is None else bias,
+                                           shifted)
         np.exp(shifted, out=grad)
-        value = kernels.cross_entropy_from_exp(
-            shifted, grad, targets, self._none if grad_bias is None else grad_bias)
+        value = kernels.cross_entropy_from_exp(shifted, grad, targets,
+                                               none if grad_bias is None else grad_bias)
         return value, correct, grad
 
 
@@ -119,8 +120,7 @@ class MSE(Loss):
         return np.ascontiguousarray(values, dtype=dtype)
 
     def __call__(self, outputs, targets, bias=None, grad_bias=None):
-        grad = self._grad_buffer(outputs)
-        none = grad[0, :0]
+        grad, none = self._buffers_like(outputs, 1)
         value = kernels.squared_error(outputs, targets, none if bias is None else bias, grad,
                                       none if grad_bias is None else grad_bias)
         return value, 0, grad
