@@ -26,6 +26,7 @@ import math
 from numba import njit
 
 from optbook import theory
+from optbook.optimizers.quotients import divide
 from optbook.optimizers.registry import (
     CLOSED_UNIT,
     NON_NEGATIVE,
@@ -548,9 +549,12 @@ def adam_constants(hyper, like):
 
 @njit(cache=True, error_model="numpy", inline="always")
 def adam_corrections(hyper, lr, t, p1, p2, p3, like):
-    r"""Step size :math:`\eta/(1-\beta_1^t)` and root correction :math:`\sqrt{1-\beta_2^t}`."""
+    r"""Step size :math:`\eta/(1-\beta_1^t)`, root correction :math:`b = \sqrt{1-\beta_2^t}`
+    and its reciprocal :math:`\mathrm{RN}(1/b)` in the iterate's dtype, with which
+    :func:`~optbook.optimizers.quotients.divide` divides by :math:`b` exactly."""
     cast = like.dtype.type
-    return cast(lr / (1.0 - p1)), cast(math.sqrt(1.0 - p2)), cast(0.0)
+    root_correction = cast(math.sqrt(1.0 - p2))
+    return cast(lr / (1.0 - p1)), root_correction, cast(1.0) / root_correction
 
 
 @njit(**_JIT)
@@ -560,12 +564,13 @@ def adam_moments(g, m, v, beta1, one_minus_beta1, beta2, one_minus_beta2):
 
 
 @njit(**_JIT)
-def adam_element(x, g, m, v, c, step_size, root_correction, k2, h):
+def adam_element(x, g, m, v, c, step_size, root_correction, reciprocal, h):
     r"""Adam on one coordinate: :math:`x - \frac{\eta}{1-\beta_1^t}\,
-    \frac{m}{\sqrt v/\sqrt{1-\beta_2^t} + \varepsilon}`."""
+    \frac{m}{\sqrt v/\sqrt{1-\beta_2^t} + \varepsilon}` (the first division as
+    :func:`~optbook.optimizers.quotients.divide`: the same bits without the divider)."""
     beta1, one_minus_beta1, beta2, one_minus_beta2, eps = h
     m, v = adam_moments(g, m, v, beta1, one_minus_beta1, beta2, one_minus_beta2)
-    return x - step_size * m / (math.sqrt(v) / root_correction + eps), m, v, c
+    return x - step_size * m / (divide(math.sqrt(v), root_correction, reciprocal) + eps), m, v, c
 
 
 _BETAS = (
@@ -604,12 +609,13 @@ register(Rule(
 
 
 @njit(**_JIT)
-def amsgrad_element(x, g, m, v, v_max, step_size, root_correction, k2, h):
+def amsgrad_element(x, g, m, v, v_max, step_size, root_correction, reciprocal, h):
     r"""AMSGrad on one coordinate: Adam with :math:`\max(v_{\max}, v)` in the denominator."""
     beta1, one_minus_beta1, beta2, one_minus_beta2, eps = h
     m, v = adam_moments(g, m, v, beta1, one_minus_beta1, beta2, one_minus_beta2)
     v_max = max(v_max, v)
-    return x - step_size * m / (math.sqrt(v_max) / root_correction + eps), m, v, v_max
+    denominator = divide(math.sqrt(v_max), root_correction, reciprocal) + eps
+    return x - step_size * m / denominator, m, v, v_max
 
 
 
