@@ -8,7 +8,11 @@ the first layer needs no input gradient), written into preallocated arrays. ``nn
 a plain-NumPy version of the same training (NumPy expressions, Adam in NumPy) are timed over
 the same number of epochs, in alternating rounds with the floor. Each call runs ``EPOCHS``
 epochs, the length of a typical run in the book, so ``train``'s set-up (checking the data,
-seeding, about 0.2 ms) is amortised as in a real run.
+seeding, about 0.1 ms) is amortised as in a real run. ``EPOCH_ROUNDS`` rounds take about 6 s:
+this VM has slower phases lasting seconds, in which the Python between the kernels slows down
+more than the matrix products (the ratio rose to 1.53-1.55 in some processes of 25 rounds,
+2.4 s, while others measured 1.42-1.47 minutes apart), and the minima of a longer series
+rarely all fall in one.
 
 Batch norm. Forward (training) and backward on (4096, 1024) float32 must at least read x and
 write y, then read x and dy and write dx: five passes of 16 MB. The bound is the faster, for
@@ -44,6 +48,7 @@ from optbook import data, nn, optimizers
 from optbook.nn import kernels, large_batch
 
 EPOCHS = 20
+EPOCH_ROUNDS = 60
 BATCH = 64
 BN_SHAPE = (4096, 1024)
 SWEPT_REPEATS = 30
@@ -126,7 +131,7 @@ def mlp_rows():
             "floor": lambda: floor_epochs(x, y, w1, w2, 0),
             "nn": ours,
             "numpy": lambda: numpy_epochs(x, y, (w1, b1, w2, b2), 0),
-        }, repeats=25)
+        }, repeats=EPOCH_ROUNDS)
     per_epoch = {k: v / EPOCHS for k, v in wall.items()}
 
     start = time.perf_counter()
