@@ -47,8 +47,9 @@ from numba.extending import intrinsic
 
 @intrinsic
 def fma(typingctx, a, b, c):
-    r""":math:`\mathrm{RN}(ab + c)`, rounded once (LLVM's ``llvm.fma``; one instruction on
-    every x86-64 core with FMA3). ``a, b, c`` of one float type."""
+    r""":math:`\mathrm{RN}(ab + c)`, rounded once (LLVM's ``llvm.fma``: one instruction on
+    x86-64 cores with FMA3 and on ARM64, a correctly rounded library call on a core without
+    one). ``a, b, c`` of one float type."""
     if not (isinstance(a, types.Float) and a == b == c):
         return None
 
