@@ -29,8 +29,8 @@ correction is the theorem's. Nothing underflows for Adam: :math:`a = \sqrt v` is
 least :math:`2^{-537}` (float64; :math:`2^{-75}` in float32) and :math:`b \le 1`, so every
 quotient is normal and every remainder a multiple of a representable unit. Special values
 come out as from a division: :math:`a = \infty` gives :math:`\infty` (the corrections would
-make NaN, so :math:`q_0` is returned when they do), NaN gives NaN, and :math:`b = 0` (a
-float32 :math:`\beta_2` rounded to 1) gives :math:`\infty` or NaN as :math:`a/0` does.
+make NaN, so :math:`q_0` is returned when they do), NaN gives NaN, and :math:`b = 0` (never
+a root of Adam's, as :math:`\beta_2 < 1`) gives :math:`\infty` or NaN as :math:`a/0` does.
 
 ``tests/test_quotients.py`` checks the bits against NumPy's division over random operands in
 both dtypes, over operands built to put :math:`a/b` next to a rounding boundary, and over the
