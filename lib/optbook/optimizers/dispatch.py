@@ -31,6 +31,10 @@ from numba.extending import overload
 
 from optbook.optimizers.registry import FORMS_BY_CODE
 
+VECTOR_ELEMENT_SIZE = 16
+"""Vectors of at least this many coordinates are stepped with a form's ``vector_element``
+(when it has one; see :class:`~optbook.optimizers.registry.Form`)."""
+
 
 def _form(code):
     """The ``(rule, form)`` of a literal code type, or a ``TypingError`` naming the problem."""
@@ -172,34 +176,51 @@ def element_loop(code, decay, x, g, s0, s1, s2, k0, k1, k2, h, weight_decay):
 @overload(element_loop, prefer_literal=True)
 def _element_loop(code, decay, x, g, s0, s1, s2, k0, k1, k2, h, weight_decay):
     form = _form(code)[1]
-    element = form.element
-    rows = len(form.rows)
+    loop = _coordinate_loop(form.element, len(form.rows))
+    if form.vector_element is None:
+        def impl(code, decay, x, g, s0, s1, s2, k0, k1, k2, h, weight_decay):
+            loop(code, decay, x, g, s0, s1, s2, k0, k1, k2, h, weight_decay)
+
+        return impl
+    vector_loop = _coordinate_loop(form.vector_element, len(form.rows))
+
+    def impl(code, decay, x, g, s0, s1, s2, k0, k1, k2, h, weight_decay):
+        if x.size >= VECTOR_ELEMENT_SIZE:
+            vector_loop(code, decay, x, g, s0, s1, s2, k0, k1, k2, h, weight_decay)
+        else:
+            loop(code, decay, x, g, s0, s1, s2, k0, k1, k2, h, weight_decay)
+
+    return impl
+
+
+def _coordinate_loop(element, rows):
+    """The jitted loop of ``element`` over the coordinates, for a form with ``rows`` rows."""
     # one loop per number of rows, so no loop reads or writes a row the rule does not have
     if rows == 0:
-        def impl(code, decay, x, g, s0, s1, s2, k0, k1, k2, h, weight_decay):
+        def loop(code, decay, x, g, s0, s1, s2, k0, k1, k2, h, weight_decay):
             zero = x.dtype.type(0.0)
             for i in range(x.size):
                 gi = decayed(code, decay, g[i], x[i], zero, h, weight_decay)
                 x[i], _, _, _ = element(x[i], gi, zero, zero, zero, k0, k1, k2, h)
     elif rows == 1:
-        def impl(code, decay, x, g, s0, s1, s2, k0, k1, k2, h, weight_decay):
+        def loop(code, decay, x, g, s0, s1, s2, k0, k1, k2, h, weight_decay):
             zero = x.dtype.type(0.0)
             for i in range(x.size):
                 gi = decayed(code, decay, g[i], x[i], s0[i], h, weight_decay)
                 x[i], s0[i], _, _ = element(x[i], gi, s0[i], zero, zero, k0, k1, k2, h)
     elif rows == 2:
-        def impl(code, decay, x, g, s0, s1, s2, k0, k1, k2, h, weight_decay):
+        def loop(code, decay, x, g, s0, s1, s2, k0, k1, k2, h, weight_decay):
             zero = x.dtype.type(0.0)
             for i in range(x.size):
                 gi = decayed(code, decay, g[i], x[i], s0[i], h, weight_decay)
                 x[i], s0[i], s1[i], _ = element(x[i], gi, s0[i], s1[i], zero, k0, k1, k2, h)
     else:
-        def impl(code, decay, x, g, s0, s1, s2, k0, k1, k2, h, weight_decay):
+        def loop(code, decay, x, g, s0, s1, s2, k0, k1, k2, h, weight_decay):
             for i in range(x.size):
                 gi = decayed(code, decay, g[i], x[i], s0[i], h, weight_decay)
                 x[i], s0[i], s1[i], s2[i] = element(x[i], gi, s0[i], s1[i], s2[i], k0, k1,
                                                     k2, h)
-    return impl
+    return njit(error_model="numpy", inline="always")(loop)
 
 
 # --------------------------------------------------------------------------- array steps

@@ -5,7 +5,7 @@ Adam divides every coordinate's :math:`\sqrt v` by the root of its bias correcti
 roots share one slow unit of the core, and when the vector fits in the caches Adam's step
 waits on it (a small network's step: two divisions and a root a coordinate), while
 multiplications and fused multiply-adds (one rounding for :math:`ab + c`) run elsewhere, many
-at a time. With :math:`y = \mathrm{RN}(1/b)` computed once a step, :func:`divide` returns
+at a time. With :math:`y = \mathrm{RN}(1/b)` computed once for the vector, :func:`divide` returns
 :math:`\mathrm{RN}(a/b)`, the rounded quotient itself, bit for bit, from one multiplication
 and four FMAs, which took a fifth off the Adam step of ``benchmarks/bench_nn.py``'s digits
 network (7,510 float64 parameters):
@@ -63,12 +63,28 @@ def fma(typingctx, a, b, c):
     return a(a, b, c), codegen
 
 
+@intrinsic
+def reciprocal(typingctx, b):
+    r""":math:`\mathrm{RN}(1/b)` in ``b``'s own float type (a division of the constant 1)."""
+    if not isinstance(b, types.Float):
+        return None
+
+    def codegen(context, builder, signature, args):
+        return builder.fdiv(ir.Constant(args[0].type, 1.0), args[0])
+
+    return b(b), codegen
+
+
 @njit(cache=True, error_model="numpy", inline="always")
-def divide(a, b, reciprocal):
-    r""":math:`\mathrm{RN}(a/b)` from ``reciprocal`` :math:`= \mathrm{RN}(1/b)`, all of one
-    float type, by Markstein's corrections (the module's docstring gives the conditions)."""
-    first = a * reciprocal
-    q = fma(reciprocal, fma(-b, first, a), first)
-    q = fma(reciprocal, fma(-b, q, a), q)
+def divide(a, b):
+    r""":math:`\mathrm{RN}(a/b)` for ``a, b`` of one float type, by Markstein's corrections (the
+    module's docstring gives the conditions). For a ``b`` that stays the same through a loop:
+    the reciprocal is loop-invariant, so the compiler computes it once, before the loop, and each
+    iteration pays a multiplication and four FMAs; with a ``b`` that changes it would pay a
+    division as well."""
+    y = reciprocal(b)
+    first = a * y
+    q = fma(y, fma(-b, first, a), first)
+    q = fma(y, fma(-b, q, a), q)
     # Not NaN unless a is infinite (the corrections make inf - inf) or NaN: first is a/b then.
     return q if q == q else first

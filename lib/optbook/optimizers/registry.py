@@ -131,7 +131,13 @@ class Form:
       hyper-parameters once, rounded to the dtype of the array ``like``;
     * ``step_constants(hyper, lr, t, p1, p2, p3, like) -> (k0, k1, k2)``: the constants of one
       step (its scheduled rate ``lr`` and the counters after it), in ``like``'s dtype;
-    * ``point(x, a, h)``, only for a look-ahead form: where the gradient of the step is taken.
+    * ``point(x, a, h)``, only for a look-ahead form: where the gradient of the step is taken;
+    * ``vector_element``, optional, with ``element``'s signature and bits: the same arithmetic
+      arranged for throughput rather than latency (Adam's division by its root correction as
+      :func:`~optbook.optimizers.quotients.divide`), which the array steps use on vectors of at
+      least :data:`~optbook.optimizers.dispatch.VECTOR_ELEMENT_SIZE` coordinates, where
+      coordinates do not wait on each other; the 2-D kernels and short vectors, whose steps
+      wait on the chain from one iterate to the next, use ``element``.
 
     ``tabled`` forms have per-step constants that need divisions or square roots; the 2-D
     kernels work them out a block of steps ahead
@@ -148,6 +154,7 @@ class Form:
     step_constants: object
     summary: str
     point: object | None = None
+    vector_element: object | None = None
     tabled: bool = False
     counted: bool = False
     initial: dict = field(default_factory=dict)
