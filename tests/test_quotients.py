@@ -1,7 +1,8 @@
 """Division with FMAs (optbook.optimizers.quotients) against division itself:
 NumPy's IEEE division over random operands, Python's exact fractions over operands built to
-put the quotient next to a rounding boundary, and the special values; then Adam and AMSGrad,
-which use it, against a NumPy transcription with true divisions, bit for bit."""
+put the quotient next to a rounding boundary, and the special values; then Adam, AMSGrad and
+AdamW, whose array steps use it, against a NumPy transcription with true divisions, bit for
+bit."""
 
 from fractions import Fraction
 
@@ -120,14 +121,17 @@ def test_special_values_as_division(dtype):
     assert_same_bits(got, expected)
 
 
-def adam_by_numpy(x, grads, lr, beta1, beta2, eps, amsgrad):
-    """torch.optim.Adam's update in NumPy, dividing by the root of the bias correction."""
+def adam_by_numpy(x, grads, lr, amsgrad=False, decoupled=0.0):
+    """torch.optim.Adam's update in NumPy (AdamW's with a decoupled decay), dividing by the
+    root of the bias correction; default betas and epsilon."""
+    beta1, beta2, eps = 0.9, 0.999, 1e-8
     dtype = x.dtype.type
     m, v, v_max = np.zeros_like(x), np.zeros_like(x), np.zeros_like(x)
     p1 = p2 = 1.0
     for g in grads:
         p1 *= beta1
         p2 *= beta2
+        x = x * dtype(1.0 - lr * decoupled) if decoupled else x
         m = dtype(beta1) * m + dtype(1 - beta1) * g
         v = dtype(beta2) * v + dtype(1 - beta2) * (g * g)
         v_max = np.maximum(v_max, v)
@@ -136,10 +140,19 @@ def adam_by_numpy(x, grads, lr, beta1, beta2, eps, amsgrad):
     return x
 
 
+RULES = {
+    "adam": (optimizers.adam(lr=1e-3), {}),
+    "amsgrad": (optimizers.amsgrad(lr=1e-3), {"amsgrad": True}),
+    "adamw": (optimizers.adamw(lr=1e-3), {"decoupled": 1e-2}),
+    "adamw-amsgrad": (optimizers.adamw(lr=1e-3, amsgrad=True),
+                      {"decoupled": 1e-2, "amsgrad": True}),
+}
+
+
 @pytest.mark.parametrize("dtype", FLOATS)
-@pytest.mark.parametrize("name", ["adam", "amsgrad"])
+@pytest.mark.parametrize("name", RULES)
 @pytest.mark.parametrize("size", [VECTOR_ELEMENT_SIZE - 1, 5000])
-def test_adam_steps_equal_true_division_bit_for_bit(dtype, name, size):
+def test_adam_family_steps_equal_true_division_bit_for_bit(dtype, name, size):
     """Below VECTOR_ELEMENT_SIZE the array step divides, from it on it uses divide(): both
     give the iterates of a NumPy transcription with true divisions."""
     rng = np.random.default_rng(2)
@@ -148,10 +161,9 @@ def test_adam_steps_equal_true_division_bit_for_bit(dtype, name, size):
     scales = np.ldexp(1.0, rng.integers(-30, 10, x0.size))
     scales[:3] = 0.0
     grads = [(rng.standard_normal(x0.size) * scales).astype(dtype) for _ in range(40)]
-    opt = getattr(optimizers, name)(lr=1e-3)
+    opt, options = RULES[name]
     state = opt.init_state(x0.size, dtype)
     x = x0.copy()
     for g in grads:
         optimizers.step(opt, x, g, state, 1e-3)
-    expected = adam_by_numpy(x0, grads, 1e-3, 0.9, 0.999, 1e-8, name == "amsgrad")
-    assert_same_bits(x, expected)
+    assert_same_bits(x, adam_by_numpy(x0, grads, 1e-3, **options))

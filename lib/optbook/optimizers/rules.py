@@ -664,6 +664,18 @@ def adamw_element(x, g, m, v, v_max, step_size, root_correction, factor, h):
     return x - step_size * m / (math.sqrt(v) / root_correction + eps), m, v, v_max
 
 
+@njit(**_JIT)
+def adamw_vector_element(x, g, m, v, v_max, step_size, root_correction, factor, h):
+    r""":func:`adamw_element` for long vectors, as :func:`adam_vector_element`."""
+    beta1, one_minus_beta1, beta2, one_minus_beta2, eps, amsgrad = h
+    x = x * factor
+    m, v = adam_moments(g, m, v, beta1, one_minus_beta1, beta2, one_minus_beta2)
+    if amsgrad != 0.0:
+        v_max = max(v_max, v)
+        return x - step_size * m / (divide(math.sqrt(v_max), root_correction) + eps), m, v, v_max
+    return x - step_size * m / (divide(math.sqrt(v), root_correction) + eps), m, v, v_max
+
+
 register(Rule(
     name="adamw",
     title="AdamW",
@@ -684,7 +696,7 @@ register(Rule(
     forms=(Form(None, 10, ("m", "v", "v_max"), adamw_element, adamw_hyper_constants,
                 adamw_constants,
                 r"x \leftarrow (1-\eta\lambda)x - \eta\,\hat m/(\sqrt{\hat v} + \varepsilon)",
-                tabled=True),),
+                vector_element=adamw_vector_element, tabled=True),),
     parameters=("lr", "beta1", "beta2", "eps", "weight_decay", "amsgrad"),
     advance=beta_powers,
     counters=_ADAM_COUNTERS,
