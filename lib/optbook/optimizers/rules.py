@@ -618,22 +618,28 @@ register(Rule(
 
 
 @njit(**_JIT)
+def amsgrad_moments(g, m, v, v_max, h):
+    """Adam's two moving averages after one more gradient, and the running maximum of the
+    second."""
+    beta1, one_minus_beta1, beta2, one_minus_beta2, _ = h
+    m, v = adam_moments(g, m, v, beta1, one_minus_beta1, beta2, one_minus_beta2)
+    return m, v, max(v_max, v)
+
+
+@njit(**_JIT)
 def amsgrad_element(x, g, m, v, v_max, step_size, root_correction, k2, h):
     r"""AMSGrad on one coordinate: Adam with :math:`\max(v_{\max}, v)` in the denominator."""
-    beta1, one_minus_beta1, beta2, one_minus_beta2, eps = h
-    m, v = adam_moments(g, m, v, beta1, one_minus_beta1, beta2, one_minus_beta2)
-    v_max = max(v_max, v)
+    m, v, v_max = amsgrad_moments(g, m, v, v_max, h)
+    eps = h[4]
     return x - step_size * m / (math.sqrt(v_max) / root_correction + eps), m, v, v_max
 
 
 @njit(**_JIT)
 def amsgrad_vector_element(x, g, m, v, v_max, step_size, root_correction, k2, h):
     r""":func:`amsgrad_element` for long vectors, as :func:`adam_vector_element`."""
-    beta1, one_minus_beta1, beta2, one_minus_beta2, eps = h
-    m, v = adam_moments(g, m, v, beta1, one_minus_beta1, beta2, one_minus_beta2)
-    v_max = max(v_max, v)
-    denominator = divide(math.sqrt(v_max), root_correction) + eps
-    return x - step_size * m / denominator, m, v, v_max
+    m, v, v_max = amsgrad_moments(g, m, v, v_max, h)
+    eps = h[4]
+    return x - step_size * m / (divide(math.sqrt(v_max), root_correction) + eps), m, v, v_max
 
 
 
